@@ -1,0 +1,302 @@
+"""The ``raft`` command line."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from raft_core import __version__
+from raft_core.catalogue import load_catalogue
+from raft_core.config import load_config, parse_override
+from raft_core.console import console
+from raft_core.errors import RaftError
+from raft_core.pipeline import Run
+from raft_core.plugins import KINDS, get_plugin_manager
+
+app = typer.Typer(
+    help="raft-core: turn documents into a fine-tuned RAG model (RAFT) and prove it with an evaluation.\n\n"
+    "Stages: ingest -> generate -> assemble -> train -> eval; `raft run` does them all. Every stage "
+    "reads a YAML config (--config), and flags override it. Components are chosen by name "
+    "(--loader files --teacher litellm --trainer trl --judge rouge); `raft components` lists them.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# name -> (dotted config key, typer option). Each is accepted by every stage command.
+_SELECTORS: dict[str, tuple[str, Any]] = {
+    "workdir": ("workdir", typer.Option(help="Run folder where every stage reads and writes.")),
+    "source": ("load.source", typer.Option(help="What the loader reads: a folder, file, URL or dataset.")),
+    "loader": ("load.loader", typer.Option(help="Loader component (see `raft components loader`).")),
+    "splitter": ("split.splitter", typer.Option(help="Splitter component.")),
+    "chunk_size": ("split.chunk_size", typer.Option(help="Chunk size, reused for retrieval at eval.")),
+    "teacher": ("generate.teacher", typer.Option(help="Teacher component writing questions and answers.")),
+    "questions": ("generate.questions_per_chunk", typer.Option(help="Questions per chunk.")),
+    "distractor": ("assemble.distractor", typer.Option(help="Distractor policy component.")),
+    "distractors": ("assemble.num_distractors", typer.Option(help="Distractor chunks per example (k).")),
+    "oracle_p": ("assemble.oracle_probability", typer.Option(help="Probability P the oracle is kept.")),
+    "layout": ("assemble.layout", typer.Option(help="Prompt layout (raft, json, xml, yaml, markdown, text).")),
+    "format": ("assemble.formats", typer.Option(help="Output format(s); repeat the flag for several.")),
+    "trainer": ("train.trainer", typer.Option(help="Trainer backend component.")),
+    "model": ("train.model", typer.Option(help="Student model: hub name, local path or alias.")),
+    "retriever": ("eval.retriever", typer.Option(help="Retriever component for evaluation.")),
+    "judge": ("eval.judges", typer.Option(help="Judge metric(s); repeat the flag for several.")),
+    "top_k": ("eval.top_k", typer.Option(help="Chunks retrieved per question; repeat for several.")),
+    "seed": ("seed", typer.Option(help="Random seed of the run.")),
+}
+_TYPES: dict[str, Any] = {
+    "format": list[str] | None,
+    "judge": list[str] | None,
+    "top_k": list[int] | None,
+    "chunk_size": int | None,
+    "questions": int | None,
+    "distractors": int | None,
+    "oracle_p": float | None,
+    "seed": int | None,
+}
+
+
+def _run_parameters() -> list[inspect.Parameter]:
+    params = [
+        inspect.Parameter(
+            "config",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[Path | None, typer.Option("--config", "-c", help="YAML run configuration.")],
+        ),
+        inspect.Parameter(
+            "set_",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[
+                list[str] | None,
+                typer.Option("--set", help="Override any config field: section.field=value (YAML value)."),
+            ],
+        ),
+    ]
+    for name, (_, option) in _SELECTORS.items():
+        annotation = Annotated[_TYPES.get(name, str | None), option]
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation))
+    return params
+
+
+def with_run(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command the shared config/selector flags and pass it a configured :class:`Run`."""
+    own = [p for p in inspect.signature(func).parameters.values() if p.name != "run"]
+
+    @functools.wraps(func)
+    def wrapper(**kwargs: Any) -> Any:
+        config_path = kwargs.pop("config")
+        overrides: dict[str, Any] = {}
+        for item in kwargs.pop("set_") or []:
+            key, value = parse_override(item)
+            overrides[key] = value
+        for name, (key, _) in _SELECTORS.items():
+            value = kwargs.pop(name)
+            if value not in (None, []):
+                overrides[key] = value
+        try:
+            config = load_config(config_path, overrides)
+            run = Run(config, get_plugin_manager())
+            return func(run=run, **kwargs)
+        except RaftError as exc:
+            console.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(2) from None
+
+    wrapper.__signature__ = inspect.Signature(own + _run_parameters())  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+@app.command()
+@with_run
+def ingest(run: Run) -> None:
+    """Load documents and split them into chunks (documents.jsonl, chunks.jsonl, ingest_report.json)."""
+    run.save_config()
+    summary = run.ingest()
+    _print_json({k: v for k, v in summary.items() if k != "skipped"} | {"skipped": len(summary["skipped"])})
+
+
+@app.command()
+@with_run
+def generate(
+    run: Run,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Estimate calls, tokens and cost; call nothing.")] = False,
+    assemble: Annotated[bool, typer.Option(help="Also assemble and format the dataset.")] = True,
+) -> None:
+    """Ask the teacher for questions and CoT answers, then assemble the RAFT dataset."""
+    run.save_config()
+    summary = run.generate(dry_run=dry_run)
+    if not dry_run and assemble:
+        summary = {"generate": summary, "assemble": run.assemble()}
+    _print_json(summary)
+
+
+@app.command("assemble")
+@with_run
+def assemble_command(run: Run) -> None:
+    """Re-assemble the dataset from qa.jsonl (new P, distractors, layout or formats; no teacher call)."""
+    run.save_config()
+    _print_json(run.assemble())
+
+
+@app.command()
+@with_run
+def train(run: Run) -> None:
+    """Fine-tune the student model on the assembled dataset (writes model/)."""
+    run.save_config()
+    _print_json(run.train())
+
+
+@app.command("eval")
+@with_run
+def eval_command(run: Run) -> None:
+    """Evaluate models with RAG: retrieve top-k chunks, answer, score with judges (writes eval/)."""
+    from raft_core.evaluate import evaluate
+
+    report = evaluate(run)
+    _print_json([{k: r[k] for k in ("model", "top_k", "refusals", "metrics")} for r in report["runs"]])
+
+
+@app.command("run")
+@with_run
+def run_all(run: Run, skip_train: Annotated[bool, typer.Option(help="Stop before training.")] = False) -> None:
+    """Run every stage: ingest, generate, assemble, train, eval."""
+    from raft_core.evaluate import evaluate
+
+    run.save_config()
+    steps: dict[str, Any] = {}
+    console.rule("ingest")
+    steps["ingest"] = {k: v for k, v in run.ingest().items() if k != "skipped"}
+    console.rule("generate")
+    steps["generate"] = run.generate()
+    console.rule("assemble")
+    steps["assemble"] = run.assemble()
+    if not skip_train:
+        console.rule("train")
+        steps["train"] = run.train()
+        console.rule("eval")
+        report = evaluate(run)
+        steps["eval"] = [{k: r[k] for k in ("model", "top_k", "refusals", "metrics")} for r in report["runs"]]
+    _print_json(steps)
+
+
+@app.command()
+@with_run
+def chat(
+    run: Run,
+    chat_model: Annotated[
+        str, typer.Option("--chat-model", help="Model to chat with ('trained' = this run's).")
+    ] = "trained",
+    generator: Annotated[str, typer.Option(help="Generator component answering.")] = "transformers",
+    k: Annotated[int, typer.Option("-k", help="Chunks retrieved per question.")] = 3,
+) -> None:
+    """Interactive RAG chat: each line you type is answered from the retrieved chunks, with citations."""
+    from raft_core.chat import chat_loop
+
+    chat_loop(run, chat_model, generator, k)
+
+
+@app.command()
+def plugins(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    available: Annotated[bool, typer.Option("--available", help="Also list catalogue plugins not installed.")] = False,
+) -> None:
+    """List installed plugins and their components (and, with --available, the catalogue)."""
+    manager = get_plugin_manager()
+    try:
+        installed = manager.plugins()
+    except RaftError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    installed_dists = {p.distribution for p in installed}
+    catalogue = (
+        [dict(entry, installed=entry["distribution"] in installed_dists) for entry in load_catalogue()]
+        if available
+        else []
+    )
+    if as_json:
+        _print_json(
+            {
+                "installed": [vars(p) | {"components": [list(c) for c in p.components]} for p in installed],
+                "errors": [vars(e) for e in manager.errors],
+                **({"available": catalogue} if available else {}),
+            }
+        )
+        return
+    for plugin in installed:
+        where = f"{plugin.distribution} {plugin.version}" if plugin.distribution else "registered in-process"
+        parts = ", ".join(f"{kind}:{name}" for kind, name in plugin.components) or "no components"
+        console.print(f"[bold]{plugin.name}[/] ({where}): {parts}", soft_wrap=True)
+    for error in manager.errors:
+        console.print(f"[red]failed[/] {error.entry_point} ({error.distribution}): {error.error}", soft_wrap=True)
+    if available:
+        console.rule("catalogue")
+        for entry in catalogue:
+            mark = "installed" if entry["installed"] else f"pip install {entry['install']}"
+            console.print(f"[bold]{entry['name']}[/] [{mark}]: {entry['description']}", soft_wrap=True)
+
+
+@app.command()
+def components(
+    kind: Annotated[str | None, typer.Argument(help=f"One of: {', '.join(KINDS)}.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List the components that can be selected by name, per kind."""
+    manager = get_plugin_manager()
+    try:
+        kinds = [kind] if kind else list(KINDS)
+        rows = []
+        for k in kinds:
+            for name, info in sorted(manager.components(k).items()):
+                rows.append(
+                    {
+                        "kind": k,
+                        "name": name,
+                        "plugin": info.plugin,
+                        "distribution": info.distribution,
+                        "alias_of": info.name if name != info.name else None,
+                        "description": info.description,
+                    }
+                )
+    except RaftError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        alias = f" (alias of {row['alias_of']})" if row["alias_of"] else ""
+        console.print(
+            f"{row['kind']:<11} [bold]{row['name']}[/]{alias} [{row['plugin']}] {row['description']}", soft_wrap=True
+        )
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"raft-core {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = None,
+) -> None:
+    """raft-core command line."""
+
+
+def main() -> None:
+    get_plugin_manager().pm.hook.register_commands(cli=app)
+    app()

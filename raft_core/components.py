@@ -1,0 +1,140 @@
+"""Interfaces that component classes registered by plugins implement.
+
+Every component is constructed as ``cls(options, context)`` where ``options`` is an
+instance of the class's ``Options`` pydantic model (validated from the user's config)
+and ``context`` a :class:`RunContext` (work directory, seed, console).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from raft_core.records import Chunk, Document, IngestReport, QAPair, RaftExample
+
+
+class NoOptions(BaseModel):
+    """Options model of components that take none; unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass
+class RunContext:
+    """What every component may need from the run: where to write, the seed, and how to report."""
+
+    workdir: Path
+    seed: int = 0
+    offline: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def progress(self, description: str, total: int | None = None) -> Any:
+        """A rich progress bar context manager; see :func:`raft_core.console.progress`."""
+        from raft_core.console import progress
+
+        return progress(description, total)
+
+
+class Component(abc.ABC):  # noqa: B024 - a base for shared construction, no abstract method here
+    """Base of all components: stores validated options and the run context."""
+
+    Options: ClassVar[type[BaseModel]] = NoOptions
+
+    def __init__(self, options: BaseModel, context: RunContext) -> None:
+        self.options = options
+        self.context = context
+
+
+class Loader(Component):
+    @abc.abstractmethod
+    def load(self, source: str, report: IngestReport) -> Iterator[Document]:
+        """Yield documents from ``source``; record every skipped input in ``report``."""
+
+
+class Splitter(Component):
+    @abc.abstractmethod
+    def split(self, document: Document) -> list[Chunk]:
+        """Split one document into chunks (with metadata: source, offsets, page)."""
+
+
+class Teacher(Component):
+    @abc.abstractmethod
+    def generate(self, chunks: Sequence[Chunk], questions_per_chunk: int) -> Iterator[QAPair]:
+        """Yield question/answer pairs for ``chunks``; resumable through ``context.workdir``."""
+
+    def estimate(self, chunks: Sequence[Chunk], questions_per_chunk: int) -> dict[str, Any]:
+        """Estimate calls, tokens and cost without calling the model (``--dry-run``)."""
+        return {"chunks": len(chunks), "calls": None, "note": "this teacher gives no estimate"}
+
+    def summary(self) -> dict[str, Any]:
+        """Counters of the last :meth:`generate` (calls, tokens, cost, failures)."""
+        return {}
+
+
+class DistractorPolicy(Component):
+    @abc.abstractmethod
+    def fit(self, chunks: Sequence[Chunk]) -> None:
+        """See the whole chunk collection once before choosing distractors."""
+
+    @abc.abstractmethod
+    def choose(self, oracle: Chunk, k: int, rng: Any) -> list[Chunk]:
+        """Return ``k`` distractor chunks for ``oracle`` using the ``random.Random`` ``rng``."""
+
+
+class Layout(Component):
+    @abc.abstractmethod
+    def render(self, documents: Sequence[str], question: str) -> str:
+        """Render context documents and the question into the user prompt."""
+
+    def instruction(self) -> str:
+        """System prompt that goes with this layout."""
+        return (
+            "Answer the question using the documents. Think step by step, quote the supporting "
+            "text between ##begin_quote## and ##end_quote##, and end with <ANSWER>: followed by "
+            "the final answer. If the documents do not contain the answer, say you don't know."
+        )
+
+
+class Formatter(Component):
+    @abc.abstractmethod
+    def write(self, examples: Iterable[RaftExample], layout: Layout, out_dir: Path) -> list[Path]:
+        """Write ``examples`` rendered with ``layout`` under ``out_dir``; return the files written."""
+
+
+class Trainer(Component):
+    @abc.abstractmethod
+    def train(self, dataset_dir: Path, output_dir: Path) -> Path:
+        """Fine-tune on the dataset folder; return the trained model/adapter folder."""
+
+
+class Generator(Component):
+    @abc.abstractmethod
+    def generate(self, conversations: Sequence[list[dict[str, str]]]) -> list[str]:
+        """Answer each chat conversation (a list of role/content messages)."""
+
+
+class Judge(Component):
+    @abc.abstractmethod
+    def score(
+        self,
+        questions: Sequence[str],
+        predictions: Sequence[str],
+        references: Sequence[str],
+        contexts: Sequence[Sequence[str]],
+    ) -> list[float | None]:
+        """One score in [0, 1] per item; ``None`` marks an item that could not be scored."""
+
+
+class Retriever(Component):
+    @abc.abstractmethod
+    def index(self, chunks: Sequence[Chunk]) -> None:
+        """Build the index over ``chunks``."""
+
+    @abc.abstractmethod
+    def search(self, query: str, k: int) -> list[Chunk]:
+        """Return the top-``k`` chunks for ``query``, best first."""

@@ -1,0 +1,179 @@
+"""Run configuration: YAML validated with pydantic, overridable from the command line.
+
+Each stage section names its component (``loader: files``) and passes ``options`` that
+the component's own ``Options`` model validates when it is built.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from raft_core.errors import RaftError
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoadConfig(Section):
+    loader: str = "files"
+    source: str = "samples/corpus"
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class SplitConfig(Section):
+    splitter: str = "recursive"
+    chunk_size: int = Field(1000, gt=0, description="Chunk size in the splitter's unit (characters or tokens).")
+    chunk_overlap: int = Field(100, ge=0)
+    min_chunk_chars: int = Field(100, ge=0, description="Chunks shorter than this are dropped.")
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> SplitConfig:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError("chunk_overlap must be smaller than chunk_size")
+        return self
+
+
+class GenerateConfig(Section):
+    teacher: str = "transformers"
+    questions_per_chunk: int = Field(4, gt=0)
+    max_chunks: int | None = Field(None, gt=0, description="Use only the first N chunks (quick trials).")
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class SplitsConfig(Section):
+    validation: float = Field(0.1, ge=0, lt=1)
+    test: float = Field(0.1, ge=0, lt=1)
+    by: str = Field("document", pattern="^(document|chunk)$")
+
+
+class AssembleConfig(Section):
+    distractor: str = "random"
+    num_distractors: int = Field(4, ge=0)
+    oracle_probability: float = Field(0.8, ge=0, le=1)
+    refusal_probability: float = Field(0.05, ge=0, le=1)
+    refusal_answer: str = "I don't know. The documents do not contain the answer to this question."
+    layout: str = "raft"
+    formats: list[str] = Field(default_factory=lambda: ["chat"])
+    splits: SplitsConfig = Field(default_factory=SplitsConfig)
+    distractor_options: dict[str, Any] = Field(default_factory=dict)
+    layout_options: dict[str, Any] = Field(default_factory=dict)
+    formatter_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class TrainConfig(Section):
+    trainer: str = "trl"
+    model: str = "smollm2"
+    format: str = Field("chat", description="Which formatted dataset the trainer reads.")
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class ModelSpec(Section):
+    name: str
+    generator: str = "transformers"
+    model: str = Field(..., description="Model name/path, or 'trained' for this run's trained model.")
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class EvalConfig(Section):
+    retriever: str = "bm25"
+    top_k: list[int] = Field(default_factory=lambda: [3])
+    judges: list[str] = Field(default_factory=lambda: ["rouge"])
+    models: list[ModelSpec] = Field(
+        default_factory=lambda: [
+            ModelSpec(name="base", model="smollm2"),
+            ModelSpec(name="raft", model="trained"),
+        ]
+    )
+    eval_set: str | None = Field(None, description="JSON/JSONL of question/answer pairs; default: test split.")
+    max_questions: int | None = Field(None, gt=0)
+    retriever_options: dict[str, Any] = Field(default_factory=dict)
+    judge_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class RunConfig(Section):
+    workdir: str = "runs/default"
+    seed: int = 42
+    offline: bool = True
+    load: LoadConfig = Field(default_factory=LoadConfig)
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    generate: GenerateConfig = Field(default_factory=GenerateConfig)
+    assemble: AssembleConfig = Field(default_factory=AssembleConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
+    source_file: str | None = Field(None, exclude=True)
+
+    @property
+    def workdir_path(self) -> Path:
+        return Path(self.workdir)
+
+
+def _format_validation(exc: ValidationError, where: str) -> str:
+    lines = [f"invalid configuration in {where}:"]
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+        lines.append(f"  {loc}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``a.b.c`` in nested dicts, creating levels as needed."""
+    keys = dotted.split(".")
+    node = data
+    for key in keys[:-1]:
+        nxt = node.setdefault(key, {})
+        if not isinstance(nxt, dict):
+            raise RaftError(f"cannot set '{dotted}': '{key}' is not a section")
+        node = nxt
+    node[keys[-1]] = value
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    """Parse ``key.path=value`` where value is YAML (``3``, ``true``, ``[a, b]``)."""
+    if "=" not in item:
+        raise RaftError(f"override '{item}' must look like section.field=value")
+    key, raw = item.split("=", 1)
+    return key.strip(), yaml.safe_load(raw) if raw else ""
+
+
+def load_config(path: str | os.PathLike[str] | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
+    """Read a YAML config (or defaults), apply dotted ``overrides``, and validate.
+
+    Errors name the file and the offending field.
+    """
+    data: dict[str, Any] = {}
+    where = "defaults"
+    if path is not None:
+        where = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise RaftError(f"cannot read config {path}: {exc.strerror}") from exc
+        try:
+            loaded = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            raise RaftError(f"{path}: not valid YAML: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise RaftError(f"{path}: the top level must be a mapping of sections")
+        data = loaded
+    for key, value in (overrides or {}).items():
+        set_dotted(data, key, value)
+    if overrides:
+        where += " (with command-line overrides)"
+    try:
+        config = RunConfig.model_validate(data)
+    except ValidationError as exc:
+        raise RaftError(_format_validation(exc, where)) from exc
+    config.source_file = str(path) if path else None
+    return config
+
+
+def dump_config(config: RunConfig) -> str:
+    """The config as YAML (what a run actually used)."""
+    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)

@@ -1,0 +1,40 @@
+"""Console output: one rich console on stderr and progress bars for long work."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+console = Console(stderr=True, highlight=False)
+
+
+@contextlib.contextmanager
+def progress(description: str, total: int | None = None) -> Iterator[Any]:
+    """Yield an ``advance(n=1)`` callable driving a progress bar (silent when RAFT_NO_PROGRESS=1)."""
+    if os.environ.get("RAFT_NO_PROGRESS") or not console.is_terminal:
+        yield lambda n=1: None
+        return
+    columns = [
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    ]
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n=1: bar.advance(task, n)

@@ -1,0 +1,169 @@
+"""The stages of a run and the files each one leaves in the work directory.
+
+    ingest    -> documents.jsonl, chunks.jsonl, ingest_report.json
+    generate  -> qa.jsonl (the teacher keeps its own resumable cache under teacher/)
+    assemble  -> dataset/examples.jsonl, dataset/raft_dataset.json, dataset/<format>/...
+    train     -> model/
+    eval      -> eval/report.json (+ whatever the report writer adds)
+
+Each stage reads only files of earlier stages, so any stage can be re-run alone.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from raft_core.assemble import AssemblyStats, assemble
+from raft_core.components import RunContext
+from raft_core.config import RunConfig, dump_config
+from raft_core.console import console
+from raft_core.errors import RaftError
+from raft_core.io import atomic_open, iter_jsonl, read_records, write_json, write_jsonl
+from raft_core.plugins import PluginManager
+from raft_core.records import Chunk, Document, IngestReport, QAPair, RaftExample
+
+DATASET_META = "raft_dataset.json"
+
+
+class Run:
+    """One configured run: resolves components through the plugin manager and executes stages."""
+
+    def __init__(self, config: RunConfig, manager: PluginManager) -> None:
+        self.config = config
+        self.manager = manager
+        self.workdir = config.workdir_path
+        self.context = RunContext(workdir=self.workdir, seed=config.seed, offline=config.offline)
+        self.source = config.source_file or "the configuration"
+
+    def build(self, kind: str, name: str, options: dict[str, Any] | None) -> Any:
+        return self.manager.build(kind, name, options, self.context, source=self.source)
+
+    def path(self, *parts: str) -> Path:
+        return self.workdir.joinpath(*parts)
+
+    def require(self, *parts: str, stage: str) -> Path:
+        path = self.path(*parts)
+        if not path.exists():
+            raise RaftError(f"{path} not found: run `raft {stage}` first (same --workdir)")
+        return path
+
+    def save_config(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        with atomic_open(self.path("config.yaml")) as handle:
+            handle.write(dump_config(self.config))
+
+    # -- stages --------------------------------------------------------------------
+    def ingest(self) -> dict[str, Any]:
+        """Load documents, split them, drop duplicate and tiny chunks."""
+        cfg = self.config
+        loader = self.build("loader", cfg.load.loader, cfg.load.options)
+        splitter = self.build("splitter", cfg.split.splitter, self.splitter_options())
+        report = IngestReport()
+        documents: list[Document] = []
+        chunks: list[Chunk] = []
+        seen: set[str] = set()
+        dropped = {"duplicate": 0, "tiny": 0}
+        with self.context.progress("Loading and splitting", None) as advance:
+            for document in loader.load(cfg.load.source, report):
+                documents.append(document)
+                for chunk in splitter.split(document):
+                    key = " ".join(chunk.text.split()).lower()
+                    if len(chunk.text.strip()) < cfg.split.min_chunk_chars:
+                        dropped["tiny"] += 1
+                    elif key in seen:
+                        dropped["duplicate"] += 1
+                    else:
+                        seen.add(key)
+                        chunks.append(chunk)
+                advance()
+        if not documents:
+            raise RaftError(f"no documents loaded from {cfg.load.source!r} by loader '{cfg.load.loader}'")
+        if not chunks:
+            raise RaftError(
+                f"documents from {cfg.load.source!r} produced no chunk of at least "
+                f"{cfg.split.min_chunk_chars} characters"
+            )
+        write_jsonl(self.path("documents.jsonl"), documents)
+        write_jsonl(self.path("chunks.jsonl"), chunks)
+        summary = {"documents": len(documents), "chunks": len(chunks), "dropped_chunks": dropped, **report.to_dict()}
+        write_json(self.path("ingest_report.json"), summary)
+        for skipped in report.skipped:
+            console.print(f"[yellow]skipped[/] {skipped.path}: {skipped.reason}")
+        return summary
+
+    def splitter_options(self) -> dict[str, Any]:
+        """Splitter options: chunk size and overlap from the split section plus its own options."""
+        split = self.config.split
+        return {"chunk_size": split.chunk_size, "chunk_overlap": split.chunk_overlap, **split.options}
+
+    def chunks(self) -> list[Chunk]:
+        return list(read_records(self.require("chunks.jsonl", stage="ingest"), Chunk))
+
+    def generate(self, dry_run: bool = False) -> dict[str, Any]:
+        """Ask the teacher for questions and CoT answers for every chunk."""
+        cfg = self.config.generate
+        chunks = self.chunks()[: cfg.max_chunks]
+        teacher = self.build("teacher", cfg.teacher, cfg.options)
+        if dry_run:
+            return teacher.estimate(chunks, cfg.questions_per_chunk)
+        count = write_jsonl(self.path("qa.jsonl"), teacher.generate(chunks, cfg.questions_per_chunk))
+        if count == 0:
+            raise RaftError(f"teacher '{cfg.teacher}' produced no question/answer pair; see {self.workdir}")
+        summary = {"qa_pairs": count, **teacher.summary()}
+        write_json(self.path("generate_summary.json"), summary)
+        return summary
+
+    def assemble(self) -> dict[str, Any]:
+        """Build RAFT examples and write every configured output format."""
+        cfg = self.config.assemble
+        chunks = {c.id: c for c in self.chunks()}
+        policy = self.build("distractor", cfg.distractor, cfg.distractor_options)
+        policy.fit(list(chunks.values()))
+        layout = self.build("layout", cfg.layout, cfg.layout_options)
+        formatters = {name: self.build("formatter", name, cfg.formatter_options.get(name)) for name in cfg.formats}
+        qa = read_records(self.require("qa.jsonl", stage="generate"), QAPair)
+        stats = AssemblyStats()
+        dataset = self.path("dataset")
+        write_jsonl(dataset / "examples.jsonl", assemble(qa, chunks, policy, cfg, self.config.seed, stats))
+        files: dict[str, list[str]] = {}
+        for name, formatter in formatters.items():
+            examples = read_records(dataset / "examples.jsonl", RaftExample)
+            files[name] = [str(p) for p in formatter.write(examples, layout, dataset / name)]
+        meta = {
+            "layout": cfg.layout,
+            "layout_options": cfg.layout_options,
+            "system_prompt": layout.instruction(),
+            "formats": files,
+            "stats": stats.to_dict(),
+            "config": self.config.model_dump(mode="json"),
+        }
+        write_json(dataset / DATASET_META, meta)
+        return {"dataset": str(dataset), **stats.to_dict()}
+
+    def train(self) -> dict[str, Any]:
+        """Fine-tune the student on the formatted dataset."""
+        cfg = self.config.train
+        dataset_dir = self.require("dataset", cfg.format, stage="generate")
+        options = {"model": cfg.model, **cfg.options}
+        trainer = self.build("trainer", cfg.trainer, options)
+        output = trainer.train(dataset_dir, self.path("model"))
+        return {"model": str(output)}
+
+    def dataset_meta(self) -> dict[str, Any]:
+        """The dataset's metadata: layout, system prompt, statistics."""
+        path = self.require("dataset", DATASET_META, stage="generate")
+        return json.loads(path.read_text(encoding="utf-8"))
+
+
+def read_eval_set(path: str | Path) -> list[dict[str, str]]:
+    """Question/answer pairs from a JSON list or JSONL file, each with 'question' and 'answer'."""
+    path = Path(path)
+    if not path.exists():
+        raise RaftError(f"eval set {path} not found")
+    rows = json.loads(path.read_text(encoding="utf-8")) if path.suffix == ".json" else list(iter_jsonl(path))
+    for number, row in enumerate(rows, 1):
+        if not isinstance(row, dict) or "question" not in row or "answer" not in row:
+            raise RaftError(f"{path}: item {number} needs 'question' and 'answer' fields")
+    return [{"question": str(r["question"]), "answer": str(r["answer"])} for r in rows]
