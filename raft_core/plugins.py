@@ -89,9 +89,18 @@ class PluginManager:
     def register(
         self, plugin: object, name: str | None = None, distribution: str | None = None, version: str | None = None
     ) -> str:
-        """Register a plugin object (module or instance); returns its name."""
+        """Register a plugin object (module or instance); returns its name.
+
+        Hook implementations that match no hook specification (a misspelled hook) are an
+        error naming the plugin, and the plugin is not kept.
+        """
         plugin_name = self.pm.register(plugin, name=name)
         assert plugin_name is not None
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            self.pm.unregister(name=plugin_name)
+            raise RaftError(f"plugin '{plugin_name}': {exc}") from exc
         self.distributions[plugin_name] = (distribution, version)
         self._components = None
         return plugin_name
@@ -134,7 +143,6 @@ class PluginManager:
                     f"{error.error}",
                     file=sys.stderr,
                 )
-        self.pm.check_pending()
 
     # -- components ----------------------------------------------------------------
     def components(self, kind: str) -> dict[str, ComponentInfo]:
