@@ -1,0 +1,1 @@
+"""Example raft-core plugin: the "contains" judge."""
