@@ -1,0 +1,1 @@
+"""raft-core splitters: recursive character, token and semantic chunking."""

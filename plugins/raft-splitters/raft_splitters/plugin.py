@@ -1,0 +1,13 @@
+"""Hook implementations: the splitters this distribution adds to raft-core."""
+
+from raft_core import hookimpl
+from raft_splitters.recursive import RecursiveSplitter
+
+
+@hookimpl
+def register_splitters(register):
+    register(
+        "recursive",
+        RecursiveSplitter,
+        description="Recursive character splitter (langchain): paragraphs, lines, words; sizes in characters.",
+    )
