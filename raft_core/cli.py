@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from raft_core import __version__
 from raft_core.catalogue import load_catalogue
@@ -107,7 +108,7 @@ def with_run(func: Callable[..., Any]) -> Callable[..., Any]:
             run = Run(config, get_plugin_manager())
             return func(run=run, **kwargs)
         except RaftError as exc:
-            console.print(f"[bold red]error:[/] {exc}")
+            console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(2) from None
 
     wrapper.__signature__ = inspect.Signature(own + _run_parameters())  # type: ignore[attr-defined]
@@ -171,9 +172,11 @@ def eval_command(run: Run) -> None:
 @app.command("run")
 @with_run
 def run_all(run: Run, skip_train: Annotated[bool, typer.Option(help="Stop before training.")] = False) -> None:
-    """Run every stage: ingest, generate, assemble, train, eval."""
+    """Run every stage: ingest, generate, assemble, train, eval (components and options checked first)."""
     from raft_core.evaluate import evaluate
+    from raft_core.preflight import STAGES, check
 
+    check(run.config, run.manager, STAGES[:3] if skip_train else STAGES)
     run.save_config()
     steps: dict[str, Any] = {}
     console.rule("ingest")
@@ -189,6 +192,16 @@ def run_all(run: Run, skip_train: Annotated[bool, typer.Option(help="Stop before
         report = evaluate(run)
         steps["eval"] = [{k: r[k] for k in ("model", "top_k", "refusals", "metrics")} for r in report["runs"]]
     _print_json(steps)
+
+
+@app.command("check")
+@with_run
+def check_command(run: Run) -> None:
+    """Check that every component the config names is installed and accepts its options; run nothing."""
+    from raft_core.preflight import check, selections
+
+    check(run.config, run.manager)
+    _print_json([{"field": f, "kind": k, "name": n} for f, k, n, _ in selections(run.config)])
 
 
 @app.command()
@@ -217,7 +230,7 @@ def plugins(
     try:
         installed = manager.plugins()
     except RaftError as exc:
-        console.print(f"[bold red]error:[/] {exc}")
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from None
     installed_dists = {p.distribution for p in installed}
     catalogue = (
@@ -270,7 +283,7 @@ def components(
                     }
                 )
     except RaftError as exc:
-        console.print(f"[bold red]error:[/] {exc}")
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from None
     if as_json:
         _print_json(rows)

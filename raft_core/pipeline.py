@@ -15,6 +15,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
+
 from raft_core.assemble import AssemblyStats, assemble
 from raft_core.components import RunContext
 from raft_core.config import RunConfig, dump_config
@@ -90,7 +92,7 @@ class Run:
         summary = {"documents": len(documents), "chunks": len(chunks), "dropped_chunks": dropped, **report.to_dict()}
         write_json(self.path("ingest_report.json"), summary)
         for skipped in report.skipped:
-            console.print(f"[yellow]skipped[/] {skipped.path}: {skipped.reason}")
+            console.print(f"[yellow]skipped[/] {escape(skipped.path)}: {escape(skipped.reason)}", soft_wrap=True)
         return summary
 
     def splitter_options(self) -> dict[str, Any]:
