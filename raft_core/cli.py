@@ -90,7 +90,7 @@ def _run_parameters() -> list[inspect.Parameter]:
 
 def with_run(func: Callable[..., Any]) -> Callable[..., Any]:
     """Give a command the shared config/selector flags and pass it a configured :class:`Run`."""
-    own = [p for p in inspect.signature(func).parameters.values() if p.name != "run"]
+    own = [p for p in inspect.signature(func, eval_str=True).parameters.values() if p.name != "run"]
 
     @functools.wraps(func)
     def wrapper(**kwargs: Any) -> Any:
