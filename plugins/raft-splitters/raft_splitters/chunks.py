@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from raft_core.records import Chunk, Document
+
+Length = Callable[[str], int]
 
 
 def page_of(pages: Sequence[Sequence[int]], offset: int) -> int | None:
@@ -16,24 +18,45 @@ def page_of(pages: Sequence[Sequence[int]], offset: int) -> int | None:
     return int(pages[position][1]) if position >= 0 else None
 
 
-def locate(text: str, piece: str, hint: int) -> int | None:
-    """Offset of ``piece`` in ``text`` searching from ``hint`` (then from the start); ``None`` if absent."""
-    found = text.find(piece, max(hint, 0))
-    if found < 0:
-        found = text.find(piece)
+def locate(text: str, piece: str, previous: tuple[int, int], overlap: int, length: Length) -> int | None:
+    """Offset of ``piece``, the chunk after the one spanning ``previous``; ``None`` if absent.
+
+    Among the occurrences starting inside the previous chunk (at or after its start), the first whose
+    overlap with it fits ``overlap`` (in ``length`` units; else the last, as token counts of joined text
+    may differ slightly); without one, the first occurrence after it. Not langchain's ``add_start_index``:
+    it skips ahead by the overlap counted in the length unit, wrong for tokens, and lands on later copies
+    of repeated text.
+    """
+    start, end = previous
+    found = text.find(piece, start)
+    inside = []
+    while 0 <= found < end:
+        if length(text[found:end]) <= overlap:
+            return found
+        inside.append(found)
+        found = text.find(piece, found + 1)
+    if inside:
+        return inside[-1]
     return found if found >= 0 else None
 
 
-def make_chunks(document: Document, pieces: Iterable[tuple[str, int | None]]) -> list[Chunk]:
-    """Chunks of ``document`` from ``(text, start_offset)`` pieces; metadata carries title and page."""
+def make_chunks(
+    document: Document, pieces: Iterable[tuple[str, int | None]], overlap: int = 0, length: Length = len
+) -> list[Chunk]:
+    """Chunks of ``document`` from ``(text, start_offset)`` pieces in document order; metadata: title, page.
+
+    A ``None`` start is found with :func:`locate`.
+    """
     pages = sorted(document.metadata.get("pages") or [], key=lambda pair: pair[0])
     chunks = []
-    for index, (text, start) in enumerate(pieces):
-        if start is not None and document.text[start : start + len(text)] != text:
-            start = locate(document.text, text, start)
+    previous = (0, 0)
+    for index, (text, given) in enumerate(pieces):
+        start = given if given is not None else locate(document.text, text, previous, overlap, length)
         metadata: dict[str, Any] = {"title": document.title}
-        if pages and start is not None:
-            metadata["page"] = page_of(pages, start)
+        if start is not None:
+            previous = (start, start + len(text))
+            if pages:
+                metadata["page"] = page_of(pages, start)
         chunks.append(
             Chunk(
                 text=text,
@@ -48,7 +71,7 @@ def make_chunks(document: Document, pieces: Iterable[tuple[str, int | None]]) ->
     return chunks
 
 
-def split_with_offsets(splitter: Any, document: Document) -> list[Chunk]:
-    """Split ``document`` with a langchain ``TextSplitter`` built with ``add_start_index=True``."""
-    pieces = [(d.page_content, d.metadata.get("start_index")) for d in splitter.create_documents([document.text])]
-    return make_chunks(document, ((text, None if start is None or start < 0 else start) for text, start in pieces))
+def split_with_offsets(splitter: Any, document: Document, overlap: int, length: Length = len) -> list[Chunk]:
+    """Split ``document`` with a langchain ``TextSplitter`` measuring with ``length``; offsets located."""
+    pieces = ((text, None) for text in splitter.split_text(document.text))
+    return make_chunks(document, pieces, overlap, length)

@@ -2,6 +2,7 @@
 
 from raft_core import hookimpl
 from raft_splitters.recursive import RecursiveSplitter
+from raft_splitters.tokens import TokenSplitter
 
 
 @hookimpl
@@ -10,4 +11,9 @@ def register_splitters(register):
         "recursive",
         RecursiveSplitter,
         description="Recursive character splitter (langchain): paragraphs, lines, words; sizes in characters.",
+    )
+    register(
+        "token",
+        TokenSplitter,
+        description="Recursive splitter with sizes in tokens (tiktoken encoding or Hugging Face tokenizer).",
     )

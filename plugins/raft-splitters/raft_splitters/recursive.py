@@ -29,10 +29,9 @@ class RecursiveSplitter(Splitter):
             chunk_overlap=self.options.chunk_overlap,
             separators=self.options.separators,
             is_separator_regex=self.options.is_separator_regex,
-            add_start_index=True,
         )
 
     def split(self, document: Document) -> list[Chunk]:
         if not hasattr(self, "_splitter"):
             self._splitter = self.splitter()
-        return split_with_offsets(self._splitter, document)
+        return split_with_offsets(self._splitter, document, self.options.chunk_overlap)
