@@ -2,6 +2,7 @@
 
 from raft_core import hookimpl
 from raft_splitters.recursive import RecursiveSplitter
+from raft_splitters.semantic import SemanticSplitter
 from raft_splitters.tokens import TokenSplitter
 
 
@@ -16,4 +17,9 @@ def register_splitters(register):
         "token",
         TokenSplitter,
         description="Recursive splitter with sizes in tokens (tiktoken encoding or Hugging Face tokenizer).",
+    )
+    register(
+        "semantic",
+        SemanticSplitter,
+        description="Breakpoints between sentence embeddings (langchain SemanticChunker); chunk_size a maximum.",
     )
