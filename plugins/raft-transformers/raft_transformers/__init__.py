@@ -1,0 +1,1 @@
+"""raft-core components running local Hugging Face transformers models."""

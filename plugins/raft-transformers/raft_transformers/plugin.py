@@ -1,0 +1,1 @@
+"""Hook implementations: the components this distribution adds to raft-core."""
