@@ -1,0 +1,1 @@
+"""raft-core sitemap loader: web pages listed in a sitemap, as documents."""
