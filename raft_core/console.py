@@ -19,13 +19,25 @@ from rich.progress import (
 )
 
 console = Console(stderr=True, highlight=False)
+_active: list[Progress] = []  # rich shows one live display at a time: nested bars become tasks of the outer one
 
 
 @contextlib.contextmanager
 def progress(description: str, total: int | None = None) -> Iterator[Any]:
-    """Yield an ``advance(n=1)`` callable driving a progress bar (silent when RAFT_NO_PROGRESS=1)."""
+    """Yield an ``advance(n=1)`` callable driving a progress bar (silent when RAFT_NO_PROGRESS=1).
+
+    A call made while a bar is shown adds a line to that bar instead of starting a second live display.
+    """
     if os.environ.get("RAFT_NO_PROGRESS") or not console.is_terminal:
         yield lambda n=1: None
+        return
+    if _active:
+        outer = _active[-1]
+        line = outer.add_task(description, total=total)
+        try:
+            yield lambda n=1: outer.advance(line, n)
+        finally:
+            outer.remove_task(line)
         return
     columns = [
         SpinnerColumn(),
@@ -37,4 +49,8 @@ def progress(description: str, total: int | None = None) -> Iterator[Any]:
     ]
     with Progress(*columns, console=console, transient=False) as bar:
         task = bar.add_task(description, total=total)
-        yield lambda n=1: bar.advance(task, n)
+        _active.append(bar)
+        try:
+            yield lambda n=1: bar.advance(task, n)
+        finally:
+            _active.pop()
