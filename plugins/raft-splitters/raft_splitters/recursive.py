@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from raft_core.components import Splitter
@@ -21,6 +22,7 @@ class RecursiveSplitter(Splitter):
     Options = RecursiveOptions
     options: RecursiveOptions
 
+    @cached_property
     def splitter(self) -> Any:
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
@@ -32,6 +34,4 @@ class RecursiveSplitter(Splitter):
         )
 
     def split(self, document: Document) -> list[Chunk]:
-        if not hasattr(self, "_splitter"):
-            self._splitter = self.splitter()
-        return split_with_offsets(self._splitter, document, self.options.chunk_overlap)
+        return split_with_offsets(self.splitter, document, self.options.chunk_overlap)

@@ -8,6 +8,7 @@ recursive character splitter, so ``chunk_size`` is a maximum.
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Any, Literal
 
 from raft_core.components import Splitter
@@ -89,6 +90,7 @@ class SemanticSplitter(Splitter):
     Options = SemanticOptions
     options: SemanticOptions
 
+    @cached_property
     def chunkers(self) -> tuple[Any, Any]:
         from langchain_experimental.text_splitter import SemanticChunker
         from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -108,12 +110,9 @@ class SemanticSplitter(Splitter):
         return semantic, recursive
 
     def split(self, document: Document) -> list[Chunk]:
-        if not hasattr(self, "_semantic"):
-            self._semantic, self._recursive = self.chunkers()
+        semantic, recursive = self.chunkers
         text = document.text
-        spans = chunk_spans(
-            text, self._semantic.split_text(text), sentence_spans(text, self.options.sentence_split_regex)
-        )
+        spans = chunk_spans(text, semantic.split_text(text), sentence_spans(text, self.options.sentence_split_regex))
         pieces: list[tuple[str, int | None]] = []
         for start, end in spans:
             piece = text[start:end].strip()
@@ -122,5 +121,5 @@ class SemanticSplitter(Splitter):
             if len(piece) <= self.options.chunk_size:
                 pieces.append((piece, text.index(piece, start)))
             else:
-                pieces.extend((part, None) for part in self._recursive.split_text(piece))
+                pieces.extend((part, None) for part in recursive.split_text(piece))
         return make_chunks(document, pieces, self.options.chunk_overlap)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -63,7 +64,8 @@ class TokenSplitter(Splitter):
     Options = TokenOptions
     options: TokenOptions
 
-    def counter(self) -> Callable[[str], int]:
+    @cached_property
+    def length(self) -> Callable[[str], int]:
         """The token-counting function of the configured tokenizer."""
         name, kind = self.options.tokenizer, self.options.kind
         if kind == "auto":
@@ -72,14 +74,14 @@ class TokenSplitter(Splitter):
             kind = "tiktoken" if name in tiktoken.list_encoding_names() else "huggingface"
         return tiktoken_counter(name) if kind == "tiktoken" else huggingface_counter(name)
 
-    def splitter(self, length: Callable[[str], int], chunk_size: int, chunk_overlap: int) -> Any:
+    def splitter(self, chunk_size: int, chunk_overlap: int) -> Any:
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
         return RecursiveCharacterTextSplitter(
             chunk_size=chunk_size,
             chunk_overlap=chunk_overlap,
             separators=self.options.separators,
-            length_function=length,
+            length_function=self.length,
         )
 
     def fit(self, text: str) -> list[str]:
@@ -90,14 +92,12 @@ class TokenSplitter(Splitter):
         limit = self.options.chunk_size
         parts = [text]
         for size in range(limit - 1, 0, -1):
-            if all(self._length(part) <= limit for part in parts):
+            if all(self.length(part) <= limit for part in parts):
                 break
-            parts = self.splitter(self._length, size, 0).split_text(text)
+            parts = self.splitter(size, 0).split_text(text)
         return parts
 
     def split(self, document: Document) -> list[Chunk]:
-        if not hasattr(self, "_splitter"):
-            self._length = self.counter()
-            self._splitter = self.splitter(self._length, self.options.chunk_size, self.options.chunk_overlap)
-        pieces = [(part, None) for text in self._splitter.split_text(document.text) for part in self.fit(text)]
-        return make_chunks(document, pieces, self.options.chunk_overlap, self._length)
+        splitter = self.splitter(self.options.chunk_size, self.options.chunk_overlap)
+        pieces = [(part, None) for text in splitter.split_text(document.text) for part in self.fit(text)]
+        return make_chunks(document, pieces, self.options.chunk_overlap, self.length)
