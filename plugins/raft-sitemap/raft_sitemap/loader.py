@@ -48,14 +48,20 @@ class SitemapOptions(BaseModel):
         return patterns
 
 
+MAX_WAIT = 60.0
+"""Longest wait before a retry, in seconds (Retry-After included)."""
+
+
 class FetchError(Exception):
     """A URL that could not be fetched; the message is the reason reported."""
 
 
 class RetryableStatus(Exception):
-    def __init__(self, status: int) -> None:
+    """A 429 or 5xx answer, with the server's Retry-After in seconds when it sent one."""
+
+    def __init__(self, status: int, retry_after: str | None) -> None:
         super().__init__(f"HTTP {status}")
-        self.status = status
+        self.retry_after = float(retry_after) if retry_after and retry_after.strip().isdigit() else None
 
 
 def host_of(url: str) -> str:
@@ -114,9 +120,17 @@ class SitemapLoader(Loader):
         from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_attempt, wait_exponential
 
         attempts = self.options.retries + 1
+        exponential = wait_exponential(multiplier=self.options.backoff, max=MAX_WAIT)
+
+        def wait(state: Any) -> float:
+            error = state.outcome.exception()
+            if isinstance(error, RetryableStatus) and error.retry_after is not None:
+                return min(error.retry_after, MAX_WAIT)
+            return exponential(state)
+
         retrying = AsyncRetrying(
             stop=stop_after_attempt(attempts),
-            wait=wait_exponential(multiplier=self.options.backoff, max=60),
+            wait=wait,
             retry=retry_if_exception_type((httpx.TransportError, RetryableStatus)),
         )
         try:
@@ -124,7 +138,7 @@ class SitemapLoader(Loader):
                 with attempt:
                     response = await client.get(url)
                     if response.status_code == 429 or response.status_code >= 500:
-                        raise RetryableStatus(response.status_code)
+                        raise RetryableStatus(response.status_code, response.headers.get("retry-after"))
         except RetryError as error:
             cause = error.last_attempt.exception()
             name = str(cause) if isinstance(cause, RetryableStatus) else f"{type(cause).__name__}: {cause}"
@@ -145,24 +159,34 @@ class SitemapLoader(Loader):
         import httpx
 
         options = self.options
+        hosts = {host.lower() for host in options.allow_hosts} | ({host_of(source)} if is_url(source) else set())
+
+        async def stay_on_hosts(request: Any) -> None:
+            """Every request, redirects included, goes to an allowed host (the first one always does)."""
+            if (request.url.host or "").lower() not in hosts:
+                raise FetchError(f"redirected off the allowed hosts to {request.url}")
+
         limits = httpx.Limits(max_connections=options.concurrency, max_keepalive_connections=options.concurrency)
-        headers = {"User-Agent": options.user_agent}
         async with httpx.AsyncClient(
-            timeout=options.timeout, limits=limits, headers=headers, follow_redirects=True
+            timeout=options.timeout,
+            limits=limits,
+            headers={"User-Agent": options.user_agent},
+            follow_redirects=True,
+            event_hooks={"request": [stay_on_hosts]},
         ) as client:
             gate = asyncio.Semaphore(options.concurrency)
-            entries, hosts = await self.entries(client, gate, source, report)
+            entries = await self.entries(client, gate, source, hosts, report)
             selected = self.select(entries, hosts, report)
             with self.context.progress(f"Fetching {len(selected)} pages", len(selected)) as advance:
                 return list(await asyncio.gather(*(self.page(client, gate, entry, advance) for entry in selected)))
 
     async def entries(
-        self, client: Any, gate: asyncio.Semaphore, source: str, report: IngestReport
-    ) -> tuple[list[Entry], set[str]]:
-        """Page entries of ``source`` and the nested sitemaps, and the hosts pages may come from.
+        self, client: Any, gate: asyncio.Semaphore, source: str, hosts: set[str], report: IngestReport
+    ) -> list[Entry]:
+        """Page entries of ``source`` and its nested sitemaps on ``hosts``.
 
-        The hosts are the sitemap URL's host, or for a local file the hosts its entries name, plus
-        ``allow_hosts``.
+        ``hosts`` holds ``allow_hosts`` and a sitemap URL's host; for a local file, the hosts its entries
+        name are added to it.
         """
 
         async def child(entry: Entry) -> Sitemap | None:
@@ -174,8 +198,8 @@ class SitemapLoader(Loader):
                     return None
 
         root = await self.root(client, source)
-        hosts = {h.lower() for h in self.options.allow_hosts}
-        hosts |= {host_of(source)} if is_url(source) else {host_of(e.loc) for e in root.pages + root.children}
+        if not is_url(source):
+            hosts |= {host_of(entry.loc) for entry in root.pages + root.children}
         pages, level, seen = [], [root], {source}
         for depth in range(self.options.max_depth + 1):
             children = []
@@ -194,7 +218,7 @@ class SitemapLoader(Loader):
             level = [s for s in await asyncio.gather(*(child(e) for e in children)) if s is not None]
             if not level:
                 break
-        return pages, hosts
+        return pages
 
     async def root(self, client: Any, source: str) -> Sitemap:
         """The top sitemap, from a URL or a local file; a :class:`RaftError` when it cannot be read."""

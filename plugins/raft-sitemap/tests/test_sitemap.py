@@ -43,12 +43,14 @@ class Site:
 
     def __init__(self) -> None:
         self.routes: dict[str, tuple[int, str, str]] = {}
-        self.fail_first: set[str] = set()
+        self.fail_first: dict[str, dict[str, str]] = {}
+        self.redirects: dict[str, str] = {}
         self.delay = 0.0
         self.hits: Counter[str] = Counter()
         self.lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0
+        self.times: dict[str, tuple[float, float]] = {}
         self.base = ""
 
     def page(self, path: str, body: str, status: int = 200, content_type: str = "text/html; charset=utf-8") -> str:
@@ -68,25 +70,36 @@ def site() -> Iterator[Site]:
                 first = state.hits[path] == 1
                 state.in_flight += 1
                 state.max_in_flight = max(state.max_in_flight, state.in_flight)
+            started = time.perf_counter()
             try:
                 time.sleep(state.delay)
                 status, content_type, body = state.routes.get(path, (404, "text/plain", "not found"))
+                headers = {"Content-Type": content_type}
                 if path in state.fail_first and first:
-                    status, body = 500, "try again"
+                    status, body = (429 if state.fail_first[path] else 500), "try again"
+                    headers.update(state.fail_first[path])
+                if path in state.redirects:
+                    status, body = 302, ""
+                    headers["Location"] = state.redirects[path]
                 data = body.encode()
                 self.send_response(status)
-                self.send_header("Content-Type", content_type)
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
             finally:
                 with state.lock:
                     state.in_flight -= 1
+                    state.times[path] = (started, time.perf_counter())
 
         def log_message(self, *args) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 64  # the default listen backlog (5) drops simultaneous connections for 1 s
+
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     state.base = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -110,13 +123,15 @@ def build_site(site: Site) -> str:
     port = site.base.rsplit(":", 1)[1]
     pages_a = [site.page(f"/docs/{name}", article_page(name.title(), name)) for name in ("alpha", "bravo")]
     flaky = site.page("/docs/flaky", article_page("Flaky", "recovery"))
-    site.fail_first.add("/docs/flaky")
+    site.fail_first["/docs/flaky"] = {}
     off_host = f"http://localhost:{port}/docs/offhost"
     site.page("/docs/offhost", article_page("Off host", "elsewhere"))
+    moved = site.base + "/docs/moved"
+    site.redirects["/docs/moved"] = off_host
     pages_b = [site.page(f"/blog/{name}", article_page(name.title(), name)) for name in ("charlie", "delta")]
     site.page(
         "/sitemap-a.xml",
-        urlset([*pages_a, flaky, site.base + "/docs/missing", off_host]),
+        urlset([*pages_a, flaky, site.base + "/docs/missing", off_host, moved]),
         content_type="application/xml",
     )
     site.page("/sitemap-b.xml", urlset(pages_b), content_type="application/xml")
@@ -137,7 +152,8 @@ def test_nested_sitemaps_retries_failures_and_hosts(plugin_manager, tmp_path, si
     assert skipped["/docs/missing"] == "HTTP 404"
     off_host = next(path for path in skipped if "localhost" in path)
     assert "allow_hosts" in skipped[off_host] and site.hits["/docs/offhost"] == 0
-    assert report.counts == {"html": 5} and len(report.skipped) == 2
+    assert skipped["/docs/moved"] == f"redirected off the allowed hosts to {off_host}"
+    assert report.counts == {"html": 5} and len(report.skipped) == 3
 
 
 def test_allow_hosts_include_exclude_and_max_pages(plugin_manager, tmp_path, site):
@@ -145,8 +161,10 @@ def test_allow_hosts_include_exclude_and_max_pages(plugin_manager, tmp_path, sit
     documents, _ = load(
         plugin_manager, tmp_path, sitemap, allow_hosts=["localhost"], include=["/docs/"], exclude=["bravo"]
     )
-    assert sorted(d.source.rsplit("/", 1)[1] for d in documents) == ["alpha", "flaky", "offhost"]
-    assert site.hits["/docs/offhost"] == 1 and site.hits["/blog/charlie"] == 0
+    by_name = {d.source.rsplit("/", 1)[1]: d for d in documents}
+    assert sorted(by_name) == ["alpha", "flaky", "moved", "offhost"]
+    assert by_name["moved"].metadata["final_url"] == by_name["offhost"].source
+    assert site.hits["/docs/offhost"] == 2 and site.hits["/blog/charlie"] == 0
 
     site.hits.clear()
     documents, report = load(plugin_manager, tmp_path, sitemap, max_pages=2)
@@ -162,14 +180,24 @@ def test_persistent_server_errors_are_reported_after_bounded_retries(plugin_mana
     assert report.skipped[0].reason == "HTTP 503 after 3 attempts"
 
 
+def test_rate_limited_page_waits_for_retry_after(plugin_manager, tmp_path, site):
+    page = site.page("/busy", article_page("Busy", "patience"))
+    site.fail_first["/busy"] = {"Retry-After": "1"}
+    (tmp_path / "sitemap.xml").write_text(urlset([page]))
+    started = time.perf_counter()
+    documents, report = load(plugin_manager, tmp_path, str(tmp_path / "sitemap.xml"), backoff=0.01)
+    assert [d.title for d in documents] == ["Busy"] and site.hits["/busy"] == 2
+    assert time.perf_counter() - started >= 1.0 and not report.skipped
+
+
 def test_pages_are_fetched_concurrently(plugin_manager, tmp_path, site):
     urls = [site.page(f"/slow/{i}", article_page(f"Slow {i}", f"topic {i}")) for i in range(10)]
     (tmp_path / "sitemap.xml").write_text(urlset(urls))
     site.delay = 0.2
-    started = time.perf_counter()
     documents, _ = load(plugin_manager, tmp_path, str(tmp_path / "sitemap.xml"), concurrency=10)
-    elapsed = time.perf_counter() - started
-    assert len(documents) == 10 and elapsed < 1.2, f"10 pages x 0.2 s took {elapsed:.2f} s"
+    spans = [site.times[f"/slow/{i}"] for i in range(10)]
+    elapsed = max(end for _, end in spans) - min(start for start, _ in spans)
+    assert len(documents) == 10 and elapsed < 1.0, f"serving 10 pages x 0.2 s (2 s one by one) took {elapsed:.2f} s"
     assert site.max_in_flight >= 5
 
 
