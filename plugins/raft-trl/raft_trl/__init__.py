@@ -1,0 +1,1 @@
+"""raft-core trainer backend on TRL's SFTTrainer, and LoRA merge/export."""

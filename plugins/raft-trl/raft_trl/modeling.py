@@ -1,0 +1,125 @@
+"""Loading the student for training (full, LoRA, QLoRA), checkpoints and the training report."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from raft_core.errors import RaftError
+from raft_core.io import write_json
+from raft_trl.options import FinetuneOptions
+
+REPORT = "raft_training.json"
+"""Written last into the output folder: its presence means the model there is complete."""
+
+
+def resolve_dtype(dtype: str) -> str:
+    """``auto`` becomes bfloat16 on a GPU that supports it, else float32."""
+    if dtype != "auto":
+        return dtype
+    import torch
+
+    return "bfloat16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "float32"
+
+
+def check_qlora() -> None:
+    """QLoRA needs bitsandbytes and a CUDA GPU; say so clearly otherwise."""
+    import importlib.util
+
+    import torch
+
+    missing = []
+    if importlib.util.find_spec("bitsandbytes") is None:
+        missing.append("the bitsandbytes package (pip install 'raft-trl[qlora]')")
+    if not torch.cuda.is_available():
+        missing.append("a CUDA GPU (torch.cuda.is_available() is False)")
+    if missing:
+        raise RaftError(
+            "trainer option method=qlora needs " + " and ".join(missing) + "; use method: lora on this machine"
+        )
+
+
+def load_student(options: FinetuneOptions) -> tuple[Any, Any, str]:
+    """``(model, tokenizer, resolved base path)`` ready to train (QLoRA: 4-bit and prepared for k-bit training)."""
+    from raft_transformers.models import load_model, resolve_model
+
+    base = resolve_model(options.model)
+    dtype = resolve_dtype(options.dtype)
+    if options.method != "qlora":
+        model, tokenizer = load_model(base, dtype=dtype, trust_remote_code=options.trust_remote_code)
+        model.train()
+        return model, tokenizer, base
+    check_qlora()
+    import torch
+    from peft import prepare_model_for_kbit_training
+    from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
+
+    compute = torch.bfloat16 if dtype == "bfloat16" else torch.float16
+    quantization = BitsAndBytesConfig(
+        load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=compute
+    )
+    tokenizer = AutoTokenizer.from_pretrained(base, trust_remote_code=options.trust_remote_code)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(
+        base, quantization_config=quantization, dtype=compute, trust_remote_code=options.trust_remote_code
+    )
+    model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=options.gradient_checkpointing)
+    return model, tokenizer, base
+
+
+def lora_config(options: FinetuneOptions) -> Any:
+    """The PEFT LoraConfig of ``options`` (``None`` for full fine-tuning)."""
+    if options.method == "full":
+        return None
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=options.lora_r,
+        lora_alpha=options.lora_alpha,
+        lora_dropout=options.lora_dropout,
+        target_modules=options.target_modules,
+        task_type="CAUSAL_LM",
+    )
+
+
+def last_checkpoint(folder: Path) -> Path | None:
+    """The ``checkpoint-N`` (or ``step-N``) sub-folder with the largest N, if any."""
+    if not folder.is_dir():
+        return None
+    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := re.fullmatch(r"\w+-(\d+)", p.name)) and p.is_dir()]
+    return max(found)[1] if found else None
+
+
+def resume_checkpoint(resume: bool | str, folder: Path) -> Path | None:
+    """The checkpoint to resume from under ``resume`` (True: one must exist; auto: the last, if any)."""
+    if resume is False:
+        return None
+    found = last_checkpoint(folder)
+    if resume is True and found is None:
+        raise RaftError(f"resume: true but there is no checkpoint in {folder}")
+    return found
+
+
+def tokens_seen(checkpoint: Path | None) -> int:
+    """Input tokens a Trainer checkpoint had already seen (0 without one)."""
+    state = checkpoint / "trainer_state.json" if checkpoint else None
+    if state is None or not state.is_file():
+        return 0
+    return int(json.loads(state.read_text(encoding="utf-8")).get("num_input_tokens_seen") or 0)
+
+
+def start_output(output_dir: Path) -> None:
+    """Create ``output_dir`` and drop an old report: a crash before the end leaves no finished-looking model."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    (output_dir / REPORT).unlink(missing_ok=True)
+    shutil.rmtree(output_dir / "merged", ignore_errors=True)
+
+
+def finish_output(output_dir: Path, report: dict[str, Any]) -> Path:
+    """Write the report last (atomically): from now on the folder counts as a finished model."""
+    write_json(output_dir / REPORT, report)
+    return output_dir

@@ -1,0 +1,189 @@
+"""The ``trl`` trainer: supervised fine-tuning (or continued pre-training) with TRL's SFTTrainer."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from rich.markup import escape
+
+from raft_core.components import Trainer
+from raft_core.console import console
+from raft_trl.options import FinetuneOptions
+
+
+class TrlOptions(FinetuneOptions):
+    """Options of the ``trl`` trainer."""
+
+    packing: bool = Field(False, description="Pack several examples into each max_length sequence.")
+    report_to: list[str] = Field(
+        default_factory=list, description="Experiment trackers (wandb, tensorboard, mlflow ...); missing ones warned."
+    )
+
+
+def available_reporters(wanted: list[str]) -> list[str]:
+    """The trackers of ``wanted`` that are installed; one warning per missing one."""
+    from transformers.integrations import get_available_reporting_integrations
+
+    installed = set(get_available_reporting_integrations())
+    missing = [name for name in wanted if name not in installed]
+    for name in missing:
+        console.print(f"[yellow]warning:[/] report_to {escape(name)}: not installed, not reporting to it")
+    return [name for name in wanted if name in installed]
+
+
+def loss_history(log_history: list[dict[str, Any]]) -> list[dict[str, float]]:
+    """``[{step, loss}]`` of the training log."""
+    return [{"step": e["step"], "loss": e["loss"]} for e in log_history if "loss" in e and "step" in e]
+
+
+@dataclass
+class Prepared:
+    """An SFTTrainer ready to train, with what the report needs to say about it."""
+
+    trainer: Any
+    tokenizer: Any
+    base: str
+    format: str
+    source: str
+    examples: dict[str, int]
+    template_note: str | None
+
+
+class TrlTrainer(Trainer):
+    """SFT with LoRA / QLoRA / full fine-tuning on the chat or prompt/completion dataset, or pre-training on text."""
+
+    Options = TrlOptions
+    options: TrlOptions
+
+    def sft_config(self, output_dir: Path, fmt: str) -> Any:
+        """The SFTConfig for this run (CPU-safe: no bf16 and use_cpu without a GPU)."""
+        import torch
+        from trl import SFTConfig
+
+        opts, cuda = self.options, torch.cuda.is_available()
+        # transformers 5 renamed gradient_checkpointing (TRL defaults it to True) to activation_checkpointing
+        fields = SFTConfig.__dataclass_fields__
+        checkpointing = "activation_checkpointing" if "activation_checkpointing" in fields else "gradient_checkpointing"
+        return SFTConfig(
+            output_dir=str(output_dir / "checkpoints"),
+            num_train_epochs=opts.epochs,
+            max_steps=opts.max_steps,
+            learning_rate=opts.lr(),
+            per_device_train_batch_size=opts.batch_size,
+            per_device_eval_batch_size=opts.batch_size,
+            gradient_accumulation_steps=opts.gradient_accumulation,
+            max_length=opts.max_length,
+            packing=opts.packing,
+            assistant_only_loss=opts.assistant_only_loss and fmt == "chat",
+            completion_only_loss=opts.assistant_only_loss if fmt == "completion" else None,
+            seed=self.seed,
+            data_seed=self.seed,
+            logging_steps=opts.logging_steps,
+            save_strategy="steps",
+            save_steps=opts.save_steps,
+            save_total_limit=opts.save_total_limit,
+            eval_strategy="no",
+            report_to=available_reporters(opts.report_to) or "none",
+            use_cpu=not cuda,
+            bf16=cuda and torch.cuda.is_bf16_supported(),
+            include_num_input_tokens_seen="non_padding",
+            disable_tqdm=True,
+            dataset_num_proc=None,
+            **{checkpointing: opts.gradient_checkpointing},
+        )
+
+    @property
+    def seed(self) -> int:
+        return self.options.seed if self.options.seed is not None else self.context.seed
+
+    def load_data(self, dataset_dir: Path) -> tuple[str, dict[str, list[dict[str, Any]]], str]:
+        """``(format, splits, source)``: the formatted dataset, or raw text rows in pretrain mode."""
+        from raft_trl.data import pretrain_text_file, read_dataset, read_text_rows
+
+        if self.options.mode == "pretrain":
+            path = pretrain_text_file(dataset_dir, self.options.text_file)
+            return "text", {"train": read_text_rows(path)}, str(path)
+        fmt, splits = read_dataset(dataset_dir)
+        return fmt, splits, str(dataset_dir)
+
+    def prepare(self, dataset_dir: Path, output_dir: Path) -> Prepared:
+        """Read the data, load the student, install a training chat template if needed, build the SFTTrainer."""
+        import datasets
+        from transformers import set_seed
+        from trl import SFTTrainer
+
+        from raft_trl.data import training_chat_template
+        from raft_trl.modeling import load_student, lora_config
+
+        opts = self.options
+        fmt, splits, source = self.load_data(Path(dataset_dir))
+        set_seed(self.seed)
+        model, tokenizer, base = load_student(opts)
+        template_note = None
+        if fmt == "chat" and opts.assistant_only_loss:
+            template, template_note = training_chat_template(tokenizer, opts.chat_template)
+            if template is not None:
+                tokenizer.chat_template = template
+                console.print(f"trl: {escape(template_note)}", soft_wrap=True)
+        eval_rows = splits.get("validation")
+        trainer = SFTTrainer(
+            model=model,
+            args=self.sft_config(Path(output_dir), fmt),
+            train_dataset=datasets.Dataset.from_list(splits["train"]),
+            eval_dataset=datasets.Dataset.from_list(eval_rows) if eval_rows else None,
+            processing_class=tokenizer,
+            peft_config=lora_config(opts),
+        )
+        return Prepared(trainer, tokenizer, base, fmt, source, {k: len(v) for k, v in splits.items()}, template_note)
+
+    def train(self, dataset_dir: Path, output_dir: Path) -> Path:
+        """Fine-tune, save the adapter (or model) and tokenizer into ``output_dir``, then ``raft_training.json``."""
+        from raft_trl.export import export_model
+        from raft_trl.modeling import finish_output, resume_checkpoint, start_output, tokens_seen
+
+        opts, output_dir = self.options, Path(output_dir)
+        start_output(output_dir)
+        prepared = self.prepare(Path(dataset_dir), output_dir)
+        trainer = prepared.trainer
+        checkpoint = resume_checkpoint(opts.resume, output_dir / "checkpoints")
+        if checkpoint:
+            console.print(f"trl: resuming from {escape(str(checkpoint))}", soft_wrap=True)
+        started = time.perf_counter()
+        result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+        seconds = time.perf_counter() - started
+        metrics = dict(result.metrics)
+        if trainer.eval_dataset is not None:
+            metrics.update(trainer.evaluate())
+        tokens = int(trainer.state.num_input_tokens_seen or 0) - tokens_seen(checkpoint)
+        trainer.save_model(str(output_dir))
+        prepared.tokenizer.save_pretrained(str(output_dir))
+        merged = None
+        if opts.merge and opts.method != "full":
+            dtype = "bfloat16" if opts.dtype == "bfloat16" else "float32"
+            merged = export_model(output_dir, output_dir / "merged", dtype)
+        report = {
+            "trainer": "trl",
+            "model": opts.model,
+            "base_model": prepared.base,
+            "method": opts.method,
+            "mode": opts.mode,
+            "format": prepared.format,
+            "adapter": opts.method != "full",
+            "data": prepared.source,
+            "examples": prepared.examples,
+            "config": opts.model_dump(mode="json") | {"seed": self.seed, "learning_rate": opts.lr()},
+            "chat_template": prepared.template_note,
+            "resumed_from": str(checkpoint) if checkpoint else None,
+            "global_step": trainer.state.global_step,
+            "metrics": metrics,
+            "loss_history": loss_history(trainer.state.log_history),
+            "tokens": tokens,
+            "train_seconds": seconds,
+            "tokens_per_second": tokens / seconds if seconds else None,
+            "merged": str(merged) if merged else None,
+        }
+        return finish_output(output_dir, report)

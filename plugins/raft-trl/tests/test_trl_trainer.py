@@ -1,0 +1,125 @@
+"""The ``trl`` trainer on the tiny local model: LoRA, full, mask, packing, resume, pretrain, QLoRA error."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from raft_trl.samples import make_workdir
+from raft_trl.trainer import TrlTrainer
+
+from raft_core.components import RunContext
+from raft_core.errors import RaftError
+
+PLAIN_CHATML = (
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + "
+    "'\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+FAST = {"batch_size": 4, "logging_steps": 1, "save_steps": 1000, "learning_rate": 5e-3}
+
+
+def make_trainer(tmp_path: Path, model: Path, **options) -> TrlTrainer:
+    return TrlTrainer(TrlTrainer.Options(model=str(model), **(FAST | options)), RunContext(workdir=tmp_path, seed=3))
+
+
+def report(output: Path) -> dict:
+    return json.loads((output / "raft_training.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def lora_run(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One LoRA run with merge, shared by the loss and export tests."""
+    root = tmp_path_factory.mktemp("lora")
+    dataset = make_workdir(root, n=16, validation=4)
+    return make_trainer(root, tiny_model, max_steps=12, merge=True).train(dataset, root / "model")
+
+
+def test_lora_trains_and_loss_decreases(lora_run: Path) -> None:
+    data = report(lora_run)
+    assert (lora_run / "adapter_config.json").is_file() and (lora_run / "adapter_model.safetensors").is_file()
+    assert (lora_run / "tokenizer_config.json").is_file()
+    assert data["global_step"] == 12 and data["format"] == "chat" and data["adapter"] is True
+    losses = [entry["loss"] for entry in data["loss_history"]]
+    assert len(losses) == 12
+    assert sum(losses[-3:]) / 3 < sum(losses[:3]) / 3 - 0.25
+    assert data["tokens"] > 0 and data["tokens_per_second"] > 0
+    assert "eval_loss" in data["metrics"] and data["examples"] == {"train": 16, "validation": 4}
+
+
+def test_assistant_only_mask_with_installed_template(tiny_model: Path, tmp_path: Path) -> None:
+    """A plain ChatML template (as SmolLM2's) gets a marker-carrying one; only assistant tokens keep labels."""
+    model = tmp_path / "plain"
+    shutil.copytree(tiny_model, model)
+    config_path = model / "tokenizer_config.json"
+    config = json.loads(config_path.read_text())
+    config["chat_template"] = PLAIN_CHATML
+    config_path.write_text(json.dumps(config))
+    (model / "chat_template.jinja").unlink(missing_ok=True)
+    dataset = make_workdir(tmp_path, n=4)
+    prepared = make_trainer(tmp_path, model).prepare(dataset, tmp_path / "out")
+    assert "installed an equivalent ChatML" in prepared.template_note
+    trainer, tokenizer = prepared.trainer, prepared.tokenizer
+    batch = trainer.data_collator([trainer.train_dataset[0]])
+    ids, labels = batch["input_ids"][0].tolist(), batch["labels"][0].tolist()
+    kept = [i for i, label in zip(ids, labels, strict=True) if label != -100]
+    masked = [i for i, label in zip(ids, labels, strict=True) if label == -100]
+    row = json.loads((dataset / "train.jsonl").read_text().splitlines()[0])
+    system, user, assistant = (m["content"] for m in row["messages"])
+    assert tokenizer.decode(kept) == assistant + "<|im_end|>"
+    masked_text = tokenizer.decode(masked)
+    assert system in masked_text and user in masked_text and "<ANSWER>" not in masked_text
+
+
+def test_full_finetune_on_completion_data(tiny_model: Path, tmp_path: Path) -> None:
+    dataset = make_workdir(tmp_path, n=8, fmt="completion")
+    out = make_trainer(tmp_path, tiny_model, method="full", max_steps=3).train(dataset, tmp_path / "model")
+    data = report(out)
+    assert data["format"] == "completion" and data["adapter"] is False and data["global_step"] == 3
+    assert (out / "model.safetensors").is_file() and not (out / "adapter_config.json").exists()
+
+
+def test_packing_packs_examples(tiny_model: Path, tmp_path: Path) -> None:
+    dataset = make_workdir(tmp_path, n=16)
+    trainer = make_trainer(tmp_path, tiny_model, packing=True, max_length=256, max_steps=2)
+    prepared = trainer.prepare(dataset, tmp_path / "out")
+    assert len(prepared.trainer.train_dataset) < 16
+    out = trainer.train(dataset, tmp_path / "model")
+    assert report(out)["global_step"] == 2
+
+
+def test_resume_continues_step_count(tiny_model: Path, tmp_path: Path) -> None:
+    dataset = make_workdir(tmp_path, n=16)
+    first = make_trainer(tmp_path, tiny_model, max_steps=2, save_steps=2).train(dataset, tmp_path / "model")
+    assert (first / "checkpoints" / "checkpoint-2").is_dir()
+    again = make_trainer(tmp_path, tiny_model, max_steps=4, save_steps=2, resume=True).train(dataset, first)
+    data = report(again)
+    assert data["resumed_from"].endswith("checkpoint-2") and data["global_step"] == 4
+    assert [entry["step"] for entry in data["loss_history"]][-2:] == [3, 4]
+
+
+def test_resume_true_without_checkpoint_is_an_error(tiny_model: Path, tmp_path: Path) -> None:
+    dataset = make_workdir(tmp_path, n=4)
+    with pytest.raises(RaftError, match="no checkpoint"):
+        make_trainer(tmp_path, tiny_model, max_steps=1, resume=True).train(dataset, tmp_path / "model")
+    assert not (tmp_path / "model" / "raft_training.json").exists()
+
+
+def test_pretrain_mode_on_raw_text(tiny_model: Path, tmp_path: Path) -> None:
+    dataset = make_workdir(tmp_path, n=4)
+    out = make_trainer(tmp_path, tiny_model, mode="pretrain", max_steps=2).train(dataset, tmp_path / "model")
+    data = report(out)
+    assert data["format"] == "text" and data["data"] == str(tmp_path / "chunks.jsonl")
+    assert data["examples"] == {"train": 12} and data["global_step"] == 2
+
+
+def test_qlora_without_gpu_says_what_is_needed(tiny_model: Path, tmp_path: Path) -> None:
+    dataset = make_workdir(tmp_path, n=4)
+    with pytest.raises(RaftError, match="method=qlora needs .*(bitsandbytes|CUDA GPU)"):
+        make_trainer(tmp_path, tiny_model, method="qlora", max_steps=1).train(dataset, tmp_path / "model")
+
+
+def test_unknown_option_is_rejected() -> None:
+    with pytest.raises(ValueError, match="lora_rank"):
+        TrlTrainer.Options(lora_rank=8)
