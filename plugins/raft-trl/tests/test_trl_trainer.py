@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import torch
 from raft_trl.samples import make_workdir
 from raft_trl.trainer import TrlTrainer
 
@@ -123,3 +126,38 @@ def test_qlora_without_gpu_says_what_is_needed(tiny_model: Path, tmp_path: Path)
 def test_unknown_option_is_rejected() -> None:
     with pytest.raises(ValueError, match="lora_rank"):
         TrlTrainer.Options(lora_rank=8)
+
+
+def _logits(model, tokenizer) -> torch.Tensor:
+    ids = tokenizer("Question: what is the capital of France? Answer:", return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        return model(input_ids=ids).logits
+
+
+def test_merged_model_matches_base_plus_adapter(lora_run: Path, tiny_model: Path, tmp_path: Path) -> None:
+    """The trainer's merge and `raft export` both give a peft-free folder with the logits of base + adapter."""
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    merged = lora_run / "merged"
+    assert report(lora_run)["merged"] == str(merged)
+    assert (merged / "model.safetensors").is_file() and not (merged / "adapter_config.json").exists()
+    tokenizer = AutoTokenizer.from_pretrained(merged)
+    base = AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32)
+    base_logits = _logits(base, tokenizer)
+    adapted = _logits(PeftModel.from_pretrained(base, lora_run).eval(), tokenizer)
+    assert not torch.allclose(base_logits, adapted, atol=1e-3)  # the adapter changed the model
+    standalone = AutoModelForCausalLM.from_pretrained(merged, dtype=torch.float32).eval()
+    assert torch.allclose(_logits(standalone, tokenizer), adapted, atol=1e-4)
+
+    raft = Path(sys.executable).parent / "raft"
+    out = tmp_path / "export"
+    done = subprocess.run(
+        [str(raft), "export", str(lora_run), str(out), "--dtype", "float32"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    exported = AutoModelForCausalLM.from_pretrained(out, dtype=torch.float32).eval()
+    assert torch.allclose(_logits(exported, tokenizer), adapted, atol=1e-4)
+    assert (out / "tokenizer_config.json").is_file() and not list(tmp_path.glob(".export.*"))
+    again = subprocess.run([str(raft), "export", str(lora_run), str(out)], capture_output=True, text=True)
+    assert again.returncode == 2 and "not empty" in again.stdout + again.stderr
