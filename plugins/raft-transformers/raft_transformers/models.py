@@ -106,6 +106,19 @@ def _convert_smollm2(target: Path) -> None:
         os.replace(build, target)
 
 
+def load_tokenizer(name_or_path: str, *, trust_remote_code: bool = False) -> Any:
+    """The tokenizer of a folder, hub name, alias or adapter folder (its own tokenizer, else its base's)."""
+    from transformers import AutoTokenizer
+
+    path = resolve_model(name_or_path)
+    if is_adapter(path) and not (Path(path) / "tokenizer_config.json").is_file():
+        path = resolve_model(_adapter_base(path))
+    try:
+        return AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+    except OSError as exc:
+        raise RaftError(f"cannot load the tokenizer of {name_or_path!r} (resolved to {path!r}): {exc}") from exc
+
+
 def _torch_dtype(dtype: str) -> Any:
     import torch
 

@@ -1,0 +1,42 @@
+"""The ``transformers`` generator: answers chat conversations with a local model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from raft_core.components import Generator
+from raft_transformers.options import ModelOptions
+
+if TYPE_CHECKING:
+    from raft_transformers.chat import ChatModel
+
+
+class TransformersGenerator(Generator):
+    """Batched, left-padded generation with the model's chat template; one reply per conversation.
+
+    A batch that raises is retried item by item; an item that still fails gets "" and its
+    ``(index, error)`` is listed in ``failures`` (reset at every :meth:`generate`).
+    """
+
+    Options = ModelOptions
+
+    def __init__(self, options: ModelOptions, context) -> None:
+        super().__init__(options, context)
+        self.failures: list[tuple[int, str]] = []
+        self._chat: ChatModel | None = None
+
+    @property
+    def chat(self) -> ChatModel:
+        if self._chat is None:
+            self._chat = self.options.load_chat()
+        return self._chat
+
+    def generate(self, conversations: Sequence[list[dict[str, str]]]) -> list[str]:
+        if self.options.temperature > 0:
+            import torch
+
+            torch.manual_seed(self.context.seed)
+        with self.context.progress(f"Generating with {self.options.model}", len(conversations)) as advance:
+            outputs, self.failures = self.chat.generate(conversations, self.options.batch_size, advance)
+        return outputs

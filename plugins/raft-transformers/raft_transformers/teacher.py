@@ -1,0 +1,225 @@
+"""The ``transformers`` teacher: RAFT questions and CoT answers from a local model, offline and resumable."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from raft_core import prompts
+from raft_core.components import Teacher
+from raft_core.io import JsonlAppender, iter_jsonl
+from raft_core.records import Chunk, QAPair, content_id
+from raft_transformers.options import ModelOptions
+from raft_transformers.repair import repair_answer
+
+if TYPE_CHECKING:
+    from raft_transformers.chat import ChatModel, Messages
+
+EXAMPLE_CHUNK = (
+    "The Eiffel Tower is a wrought-iron lattice tower in Paris, France. It was designed by Gustave Eiffel's "
+    "company and completed in 1889 for the World's Fair. It is 330 metres tall."
+)
+EXAMPLE_QUESTIONS = ["Who designed the Eiffel Tower?", "When was the Eiffel Tower completed?"]
+EXAMPLE_ANSWER = (
+    f"The context says the tower {prompts.BEGIN_QUOTE}was designed by Gustave Eiffel's company and completed "
+    f"in 1889{prompts.END_QUOTE}, so it was completed in 1889.\n{prompts.ANSWER_TAG} 1889"
+)
+PLACEHOLDER_QUESTION = "What does the passage say about this topic?"  # for estimates: questions are not known yet
+
+
+class TeacherOptions(ModelOptions):
+    few_shot: bool = Field(True, description="Show one worked example before each prompt (small models need it).")
+
+
+class TransformersTeacher(Teacher):
+    """One question call per chunk, then one answer call per question, batched, with a local model.
+
+    Every model output and every finished chunk is appended to ``<workdir>/teacher/transformers.jsonl``
+    keyed by a hash of model, generation settings and prompt: a killed run resumes without regenerating.
+    Answers lacking ``<ANSWER>:`` or a verbatim quote are repaired (see :mod:`raft_transformers.repair`).
+    """
+
+    Options = TeacherOptions
+
+    def __init__(self, options: TeacherOptions, context) -> None:
+        super().__init__(options, context)
+        self._chat: ChatModel | None = None
+        self.stats: Counter[str] = Counter()
+        self.raw_rates: list[float] = []
+
+    @property
+    def chat(self) -> ChatModel:
+        if self._chat is None:
+            self._chat = self.options.load_chat()
+        return self._chat
+
+    @property
+    def cache_path(self) -> Path:
+        return self.context.workdir / "teacher" / "transformers.jsonl"
+
+    # -- prompts ---------------------------------------------------------------------------
+
+    def question_messages(self, chunk: str, n: int) -> Messages:
+        messages = [{"role": "system", "content": prompts.QUESTION_SYSTEM}]
+        if self.options.few_shot:
+            messages += [
+                {"role": "user", "content": prompts.QUESTION_USER.format(n=n, chunk=EXAMPLE_CHUNK)},
+                {"role": "assistant", "content": "\n".join(EXAMPLE_QUESTIONS[:n] or EXAMPLE_QUESTIONS)},
+            ]
+        return [*messages, {"role": "user", "content": prompts.QUESTION_USER.format(n=n, chunk=chunk)}]
+
+    def answer_messages(self, chunk: str, question: str) -> Messages:
+        messages = [{"role": "system", "content": prompts.ANSWER_SYSTEM}]
+        if self.options.few_shot:
+            example = prompts.ANSWER_USER.format(question=EXAMPLE_QUESTIONS[1], chunk=EXAMPLE_CHUNK)
+            messages += [{"role": "user", "content": example}, {"role": "assistant", "content": EXAMPLE_ANSWER}]
+        return [*messages, {"role": "user", "content": prompts.ANSWER_USER.format(question=question, chunk=chunk)}]
+
+    def _key(self, *parts: Any) -> str:
+        settings = self.options.model_dump(include={"model", "max_new_tokens", "temperature", "dtype", "few_shot"})
+        return content_id(json.dumps([settings, *parts], sort_keys=True, ensure_ascii=False))
+
+    # -- generation ------------------------------------------------------------------------
+
+    def generate(self, chunks: Sequence[Chunk], questions_per_chunk: int) -> Iterator[QAPair]:
+        self.stats, self.raw_rates = Counter(), []
+        outputs, done = self._read_cache()
+        with JsonlAppender(self.cache_path) as cache, self.context.progress("Teacher", len(chunks)) as advance:
+            size = self.options.batch_size
+            for start in range(0, len(chunks), size):
+                window = chunks[start : start + size]
+                keys = [self._key("chunk", c.id, c.text, questions_per_chunk) for c in window]
+                todo = [c for c, k in zip(window, keys, strict=True) if k not in done]
+                self.stats["chunks_from_cache"] += len(window) - len(todo)
+                if todo:
+                    self._teach(todo, questions_per_chunk, outputs, done, cache)
+                for key in keys:
+                    for row in done.get(key, ()):
+                        yield self._count(QAPair.from_dict(row))
+                    self.stats["failed_chunks"] += key not in done
+                    advance()
+
+    def _read_cache(self) -> tuple[dict[str, str], dict[str, list[dict[str, Any]]]]:
+        outputs: dict[str, str] = {}
+        done: dict[str, list[dict[str, Any]]] = {}
+        if self.cache_path.exists():
+            for row in iter_jsonl(self.cache_path):
+                if row.get("kind") == "output":
+                    outputs[row["key"]] = row["text"]
+                elif row.get("kind") == "chunk":
+                    done[row["key"]] = row["pairs"]
+        return outputs, done
+
+    def _complete(
+        self, conversations: list[Messages], outputs: dict[str, str], cache: JsonlAppender
+    ) -> list[str | None]:
+        """Model replies to ``conversations`` (cached ones reused); ``None`` marks a failed generation."""
+        keys = [self._key("output", c) for c in conversations]
+        missing = [i for i, k in enumerate(keys) if k not in outputs]
+        self.stats["cache_hits"] += len(keys) - len(missing)
+        if missing:
+            texts, failures = self.chat.generate([conversations[i] for i in missing], self.options.batch_size)
+            self.stats["calls"] += len(missing)
+            self.stats["failed_calls"] += len(failures)
+            failed = {j for j, _ in failures}
+            for j, i in enumerate(missing):
+                if j not in failed:
+                    outputs[keys[i]] = texts[j]
+                    cache.append({"kind": "output", "key": keys[i], "text": texts[j]})
+        return [outputs.get(k) for k in keys]
+
+    def _teach(
+        self,
+        chunks: list[Chunk],
+        n: int,
+        outputs: dict[str, str],
+        done: dict[str, list[dict[str, Any]]],
+        cache: JsonlAppender,
+    ) -> None:
+        """Question and answer calls for ``chunks``; each fully answered chunk is recorded in ``done``."""
+        replies = self._complete([self.question_messages(c.text, n) for c in chunks], outputs, cache)
+        questions = [_questions(r, n) if r is not None else [] for r in replies]
+        asked = [(c, q) for c, qs in zip(chunks, questions, strict=True) for q in qs]
+        answers = iter(self._complete([self.answer_messages(c.text, q) for c, q in asked], outputs, cache))
+        for chunk, reply, chunk_questions in zip(chunks, replies, questions, strict=True):
+            chunk_answers = [next(answers) for _ in chunk_questions]
+            if reply is None or None in chunk_answers:
+                continue  # a failed call: not recorded, so the next run retries this chunk
+            self.stats["chunks_without_questions"] += not chunk_questions
+            pairs = [self._pair(chunk, q, a) for q, a in zip(chunk_questions, chunk_answers, strict=True)]
+            rows = [p.to_dict() for p in pairs if p is not None]
+            key = self._key("chunk", chunk.id, chunk.text, n)
+            done[key] = rows
+            cache.append({"kind": "chunk", "key": key, "pairs": rows})
+
+    def _pair(self, chunk: Chunk, question: str, raw: str) -> QAPair | None:
+        if not raw.strip():
+            self.stats["empty_answers"] += 1
+            return None
+        answer, repairs = repair_answer(raw, chunk.text)
+        metadata = {
+            "teacher": "transformers",
+            "model": self.options.model,
+            "verbatim_quote_rate": prompts.verbatim_quote_rate(answer, chunk.text),
+            "model_verbatim_quote_rate": prompts.verbatim_quote_rate(raw, chunk.text),
+            "repaired": repairs,
+        }
+        return QAPair(question=question, answer=answer, chunk_id=chunk.id, metadata=metadata)
+
+    def _count(self, pair: QAPair) -> QAPair:
+        self.stats["qa_pairs"] += 1
+        repairs = pair.metadata.get("repaired", [])
+        self.stats["repaired"] += bool(repairs)
+        for repair in repairs:
+            self.stats[f"repaired_{repair}"] += 1
+        if pair.metadata.get("model_verbatim_quote_rate") is not None:
+            self.raw_rates.append(pair.metadata["model_verbatim_quote_rate"])
+        return pair
+
+    def summary(self) -> dict[str, Any]:
+        """Calls made, cache reuse, failures, repairs, and the share of the model's own quotes found verbatim."""
+        keys = ["qa_pairs", "calls", "cache_hits", "chunks_from_cache", "failed_calls", "failed_chunks"]
+        keys += ["chunks_without_questions", "empty_answers", "repaired", "repaired_answer_tag", "repaired_quote"]
+        return {
+            "teacher": "transformers",
+            "model": self.options.model,
+            **{k: self.stats[k] for k in keys},
+            "answers_with_model_quotes": len(self.raw_rates),
+            "verbatim_quote_rate": sum(self.raw_rates) / len(self.raw_rates) if self.raw_rates else None,
+        }
+
+    def estimate(self, chunks: Sequence[Chunk], questions_per_chunk: int) -> dict[str, Any]:
+        """Calls and prompt tokens (counted with the model's tokenizer; answers use a placeholder question)."""
+        from raft_transformers.chat import ChatModel
+        from raft_transformers.models import load_tokenizer
+
+        tokenizer = load_tokenizer(self.options.model, trust_remote_code=self.options.trust_remote_code)
+        counter = ChatModel(None, tokenizer)
+        _, done = self._read_cache()
+        todo = [c for c in chunks if self._key("chunk", c.id, c.text, questions_per_chunk) not in done]
+        tokens = sum(
+            counter.count_tokens(self.question_messages(c.text, questions_per_chunk))
+            + questions_per_chunk * counter.count_tokens(self.answer_messages(c.text, PLACEHOLDER_QUESTION))
+            for c in todo
+        )
+        calls = len(todo) * (1 + questions_per_chunk)
+        return {
+            "teacher": "transformers",
+            "model": self.options.model,
+            "chunks": len(chunks),
+            "cached_chunks": len(chunks) - len(todo),
+            "calls": calls,
+            "prompt_tokens": tokens,
+            "max_completion_tokens": calls * self.options.max_new_tokens,
+            "cost": 0.0,
+        }
+
+
+def _questions(reply: str, n: int) -> list[str]:
+    """The first ``n`` lines of ``reply`` that are questions (small models mix in statements)."""
+    return [q for q in prompts.parse_questions(reply, limit=10 * n + 10) if q.endswith("?")][:n]
