@@ -29,6 +29,8 @@ class SemanticOptions(SizeOptions):
     buffer_size: int = 1
     """Sentences on each side embedded with a sentence."""
     sentence_split_regex: str = SENTENCE_END
+    min_chunk_size: int | None = None
+    """Semantic chunks shorter than this many characters are merged into the next one."""
     device: str | None = None
     batch_size: int = 32
 
@@ -105,6 +107,7 @@ class SemanticSplitter(Splitter):
             breakpoint_threshold_type=options.breakpoint_threshold_type,
             breakpoint_threshold_amount=options.breakpoint_threshold_amount,
             sentence_split_regex=options.sentence_split_regex,
+            min_chunk_size=options.min_chunk_size,
         )
         recursive = RecursiveCharacterTextSplitter(chunk_size=options.chunk_size, chunk_overlap=options.chunk_overlap)
         return semantic, recursive

@@ -33,7 +33,7 @@ def splitters(tmp_path_factory):
     return {
         size: manager.build("splitter", "semantic", {"chunk_size": size, "chunk_overlap": 20, **common}, context)
         for size in (1000, 120)
-    }
+    } | {"merged": manager.build("splitter", "semantic", {"min_chunk_size": 250, **common}, context)}
 
 
 def test_two_unrelated_topics_are_split_apart(splitters):
@@ -52,3 +52,8 @@ def test_chunk_size_is_a_maximum(splitters):
         {"cooking" if c.text in " ".join(COOKING) else "space" if c.text in " ".join(SPACE) else "both"} for c in chunks
     ]
     assert {"both"} not in topics, "oversize semantic chunks are split inside their topic"
+
+
+def test_short_semantic_chunks_merge_into_the_next(splitters):
+    chunks = splitters["merged"].split(Document(text=TEXT, source="mixed.txt"))
+    assert [c.text for c in chunks] == [TEXT]
