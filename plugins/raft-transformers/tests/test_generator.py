@@ -1,0 +1,70 @@
+"""The transformers generator through its entry point: one reply per conversation, system roles, failures."""
+
+import pytest
+from raft_transformers.chat import accepts_system, merge_system
+
+from raft_core.components import RunContext
+
+NO_SYSTEM_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if message['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+CONVERSATIONS = [
+    [{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": "What is the warranty?"}],
+    [{"role": "user", "content": "The quick brown fox jumps over the lazy dog. " * 6}],
+    [{"role": "user", "content": "Returns?"}],
+]
+
+
+@pytest.fixture
+def generator(plugin_manager, tiny_model, tmp_path):
+    options = {"model": str(tiny_model), "max_new_tokens": 6, "batch_size": 2}
+    return plugin_manager.build("generator", "transformers", options, RunContext(workdir=tmp_path))
+
+
+def test_one_reply_per_conversation_in_order(generator, plugin_manager):
+    assert plugin_manager.get("generator", "transformers").distribution == "raft-transformers"
+    batched = generator.generate(CONVERSATIONS)
+    assert len(batched) == 3 and all(isinstance(r, str) for r in batched) and generator.failures == []
+    singles = [generator.generate([c])[0] for c in CONVERSATIONS]
+    assert batched == singles  # greedy, left padding: batching and length sorting change nothing
+    assert generator.chat.tokenizer.padding_side == "left"
+
+
+def test_failing_items_are_isolated_and_reported(generator):
+    model = generator.chat.model
+    real_generate = model.generate
+    boom = generator.chat.tokenizer("Returns?", add_special_tokens=False)["input_ids"]
+
+    def generate(input_ids, **kwargs):
+        for row in input_ids.tolist():
+            if any(row[i : i + len(boom)] == boom for i in range(len(row))):
+                raise RuntimeError("out of memory")
+        return real_generate(input_ids=input_ids, **kwargs)
+
+    model.generate = generate
+    outputs = generator.generate(CONVERSATIONS)
+    assert len(outputs) == 3 and outputs[2] == ""
+    assert generator.failures == [(2, "RuntimeError: out of memory")]
+    assert generator.generate(CONVERSATIONS[:2]) and generator.failures == []
+
+
+def test_system_role_is_merged_when_the_template_rejects_it(generator):
+    tokenizer = generator.chat.tokenizer
+    assert accepts_system(tokenizer)
+    tokenizer.chat_template = NO_SYSTEM_TEMPLATE
+    assert not accepts_system(tokenizer)
+    generator.chat.system_ok = accepts_system(tokenizer)
+    prompt = generator.chat.render(CONVERSATIONS[0])
+    assert prompt.startswith("<|im_start|>user\nAnswer briefly.\n\nWhat is the warranty?<|im_end|>")
+    assert prompt.endswith("<|im_start|>assistant\n")
+    assert len(generator.generate(CONVERSATIONS)) == 3 and generator.failures == []
+
+
+def test_merge_system_without_a_user_message():
+    assert merge_system([{"role": "system", "content": "S"}]) == [{"role": "user", "content": "S"}]
+    assert merge_system([{"role": "user", "content": "U"}]) == [{"role": "user", "content": "U"}]
