@@ -141,6 +141,7 @@ def tune(
     before = tuner.recall(held_out, ks)
     initial = tuner.retrieve([i.question for i in train], settings.k)
     kl_before = tuner.kl(train, initial)
+    agreement = tuner.lm_agreement(train, initial)
     steps = settings.epochs * -(-len(train) // settings.batch_size)
     with run.context.progress("Tuning the query encoder", steps) as advance:
         losses = tuner.train(train, advance)
@@ -161,6 +162,7 @@ def tune(
         "before": before,
         "after": after,
         "train_kl": {"before": kl_before, "after": kl_after, "per_epoch": losses},
+        "lm_prefers_oracle": agreement,
         "lm_scored_pairs": tuner.scored_pairs,
         "seconds": round(time.monotonic() - started, 1),
         "query_encoder": str(output),

@@ -117,6 +117,16 @@ class RaditTuner:
             self._cache.update(zip(missing, scores, strict=True))
         return [[self._cache[(i.question, i.answer, j)] for j in row] for i, row in zip(items, candidates, strict=True)]
 
+    def lm_agreement(self, items: Sequence[Item], candidates: Sequence[Sequence[int]]) -> float | None:
+        """Among items whose oracle chunk is a candidate, the share where the LM scores it highest."""
+        position = {chunk_id: j for j, chunk_id in enumerate(self.chunk_ids)}
+        hits: list[bool] = []
+        for row, scores, item in zip(candidates, self.lm_logp(items, candidates), items, strict=True):
+            oracle = position.get(item.oracle_id)
+            if oracle in row:
+                hits.append(row[scores.index(max(scores))] == oracle)
+        return sum(hits) / len(hits) if hits else None
+
     def kl(self, items: Sequence[Item], candidates: Sequence[Sequence[int]]) -> float:
         """KL(p_LM || p_R) over ``items`` with fixed candidate sets (no training)."""
         import torch

@@ -69,6 +69,7 @@ def test_kl_between_lm_and_retriever_distributions_decreases(tuned):
     assert kl_after < 0.7 * tuned["kl_before"]
     assert tuned["losses"][-1] < tuned["losses"][0]
     assert tuned["tuner"].recall(items, [1])["recall@1"] == 1.0
+    assert tuned["tuner"].lm_agreement(items, tuned["initial"]) == 1.0
 
 
 def test_recall_at_k_on_a_hand_made_case():
@@ -153,6 +154,7 @@ def test_tune_retriever_command_in_a_subprocess(tiny_model, tmp_path):
     assert report["held_out_split"] == "test"
     assert report["lm_scored_pairs"] >= 6 * 3
     assert len(report["train_kl"]["per_epoch"]) == 2
+    assert 0.0 <= report["lm_prefers_oracle"] <= 1.0
 
     # The saved query encoder reproduces the reported held-out recall through the radit retriever.
     from raft_radit.retriever import RaditRetriever
