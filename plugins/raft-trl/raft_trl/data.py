@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from raft_core.errors import RaftError
 from raft_core.io import iter_jsonl
+from raft_trl.options import FinetuneOptions
 
 Format = Literal["chat", "completion", "text"]
 SPLITS = ("train", "validation", "test")
@@ -84,6 +85,15 @@ def read_text_rows(path: Path) -> list[dict[str, str]]:
     if not rows:
         raise RaftError(f"{path} holds no rows with a non-empty 'text' field")
     return rows
+
+
+def load_training_data(options: FinetuneOptions, dataset_dir: Path) -> tuple[Format, dict[str, list[dict]], str]:
+    """``(format, {split: rows}, source)``: the formatted dataset, or raw text rows when ``mode`` is pretrain."""
+    if options.mode == "pretrain":
+        path = pretrain_text_file(dataset_dir, options.text_file)
+        return "text", {"train": read_text_rows(path)}, str(path)
+    fmt, splits = read_dataset(dataset_dir)
+    return fmt, splits, str(dataset_dir)
 
 
 def training_chat_template(tokenizer: Any, override: str | None) -> tuple[str | None, str]:

@@ -100,27 +100,17 @@ class TrlTrainer(Trainer):
     def seed(self) -> int:
         return self.options.seed if self.options.seed is not None else self.context.seed
 
-    def load_data(self, dataset_dir: Path) -> tuple[str, dict[str, list[dict[str, Any]]], str]:
-        """``(format, splits, source)``: the formatted dataset, or raw text rows in pretrain mode."""
-        from raft_trl.data import pretrain_text_file, read_dataset, read_text_rows
-
-        if self.options.mode == "pretrain":
-            path = pretrain_text_file(dataset_dir, self.options.text_file)
-            return "text", {"train": read_text_rows(path)}, str(path)
-        fmt, splits = read_dataset(dataset_dir)
-        return fmt, splits, str(dataset_dir)
-
     def prepare(self, dataset_dir: Path, output_dir: Path) -> Prepared:
         """Read the data, load the student, install a training chat template if needed, build the SFTTrainer."""
         import datasets
         from transformers import set_seed
         from trl import SFTTrainer
 
-        from raft_trl.data import training_chat_template
+        from raft_trl.data import load_training_data, training_chat_template
         from raft_trl.modeling import load_student, lora_config
 
         opts = self.options
-        fmt, splits, source = self.load_data(Path(dataset_dir))
+        fmt, splits, source = load_training_data(opts, Path(dataset_dir))
         set_seed(self.seed)
         model, tokenizer, base = load_student(opts)
         template_note = None

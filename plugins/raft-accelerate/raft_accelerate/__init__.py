@@ -1,0 +1,1 @@
+"""raft-core trainer backend: a plain training loop on Hugging Face Accelerate (DDP/FSDP, multi-node)."""
