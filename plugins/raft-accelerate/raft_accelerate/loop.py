@@ -5,13 +5,20 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import shutil
 import time
 from pathlib import Path
 from typing import Any
 
-from raft_trl.modeling import REPORT, finish_output
+from raft_trl.modeling import (
+    REPORT,
+    RESUME_NEUTRAL,
+    checkpoints,
+    choose_checkpoint,
+    fingerprint,
+    finish_output,
+    reset_checkpoints,
+)
 from rich.markup import escape
 
 from raft_accelerate.trainer import AccelerateOptions
@@ -19,26 +26,9 @@ from raft_core.console import console, progress
 from raft_core.errors import RaftError
 from raft_core.io import write_json
 
+LAUNCH_NEUTRAL = {"main_process_ip", "main_process_port", "config_file"}
 PROGRESS = "raft_progress.json"
 """Written by the main process into a checkpoint folder after every rank saved its state: it is complete."""
-
-
-def complete_checkpoints(folder: Path) -> list[Path]:
-    """``step-N`` checkpoint folders holding a progress file, oldest first."""
-    if not folder.is_dir():
-        return []
-    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := re.fullmatch(r"step-(\d+)", p.name))]
-    return [p for _, p in sorted(found) if (p / PROGRESS).is_file()]
-
-
-def resume_from(options: AccelerateOptions, folder: Path) -> Path | None:
-    """The checkpoint to resume from (``resume``: true needs one, auto takes the last complete one)."""
-    if options.resume is False:
-        return None
-    found = complete_checkpoints(folder)
-    if options.resume is True and not found:
-        raise RaftError(f"resume: true but there is no complete checkpoint in {folder}")
-    return found[-1] if found else None
 
 
 def build_accelerator(options: AccelerateOptions) -> Any:
@@ -86,7 +76,7 @@ def run_training(options: AccelerateOptions, seed: int, dataset_dir: Path, outpu
 
     accelerator = build_accelerator(options)
     main = accelerator.is_main_process
-    checkpoints = output_dir / "checkpoints"
+    folder = output_dir / "checkpoints"
     if main:
         output_dir.mkdir(parents=True, exist_ok=True)
         (output_dir / REPORT).unlink(missing_ok=True)
@@ -115,7 +105,11 @@ def run_training(options: AccelerateOptions, seed: int, dataset_dir: Path, outpu
     accelerator.register_for_checkpointing(scheduler)
 
     state = {"step": 0, "epoch": 0, "batch": 0, "tokens": 0, "loss_history": []}
-    checkpoint = resume_from(options, checkpoints)
+    key = fingerprint(options, source, RESUME_NEUTRAL | LAUNCH_NEUTRAL)
+    checkpoint, stale = choose_checkpoint(options.resume, folder, checkpoints(folder, PROGRESS), key)
+    accelerator.wait_for_everyone()
+    if main:
+        reset_checkpoints(folder, stale, key)
     if checkpoint:
         accelerator.load_state(str(checkpoint))
         state = json.loads((checkpoint / PROGRESS).read_text(encoding="utf-8"))
@@ -124,13 +118,13 @@ def run_training(options: AccelerateOptions, seed: int, dataset_dir: Path, outpu
     resumed_tokens = state["tokens"]
 
     def save_checkpoint() -> None:
-        folder = checkpoints / f"step-{state['step']}"
-        accelerator.save_state(str(folder))
+        target = folder / f"step-{state['step']}"
+        accelerator.save_state(str(target))
         accelerator.wait_for_everyone()
         if main:
-            write_json(folder / PROGRESS, state)
+            write_json(target / PROGRESS, state)
             limit = options.save_total_limit
-            for old in complete_checkpoints(checkpoints)[:-limit] if limit else []:
+            for old in checkpoints(folder, PROGRESS)[:-limit] if limit else []:
                 shutil.rmtree(old, ignore_errors=True)
         accelerator.wait_for_everyone()
 

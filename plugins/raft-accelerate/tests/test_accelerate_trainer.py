@@ -59,6 +59,8 @@ def test_resume_continues_step_count(tiny_model: Path, tmp_path: Path) -> None:
     data = report(make_trainer(tmp_path, tiny_model, max_steps=4, save_steps=2).train(dataset, first))
     assert data["resumed_from"].endswith("step-2") and data["global_step"] == 4
     assert [entry["step"] for entry in data["loss_history"]] == [1, 2, 3, 4]
+    changed = make_trainer(tmp_path, tiny_model, max_steps=2, save_steps=2, lora_r=4).train(dataset, first)
+    assert report(changed)["resumed_from"] is None  # other options: the old checkpoints are not reused
 
 
 def test_full_finetune_on_completion_and_pretrain(tiny_model: Path, tmp_path: Path) -> None:

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
+from raft_core.console import console
 from raft_core.errors import RaftError
 from raft_core.io import write_json
 from raft_trl.options import FinetuneOptions
 
 REPORT = "raft_training.json"
 """Written last into the output folder: its presence means the model there is complete."""
+FINGERPRINT = "raft_fingerprint.json"
+"""In the checkpoints folder: the options and data its checkpoints were made with."""
 
 
 def resolve_dtype(dtype: str) -> str:
@@ -86,22 +92,57 @@ def lora_config(options: FinetuneOptions) -> Any:
     )
 
 
-def last_checkpoint(folder: Path) -> Path | None:
-    """The ``checkpoint-N`` (or ``step-N``) sub-folder with the largest N, if any."""
+def checkpoints(folder: Path, complete_marker: str) -> list[Path]:
+    """``<name>-N`` checkpoint folders holding ``complete_marker`` (written last), oldest first."""
     if not folder.is_dir():
-        return None
-    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := re.fullmatch(r"\w+-(\d+)", p.name)) and p.is_dir()]
-    return max(found)[1] if found else None
+        return []
+    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := re.fullmatch(r"[a-z]+-(\d+)", p.name))]
+    return [p for _, p in sorted(found) if (p / complete_marker).is_file()]
 
 
-def resume_checkpoint(resume: bool | str, folder: Path) -> Path | None:
-    """The checkpoint to resume from under ``resume`` (True: one must exist; auto: the last, if any)."""
-    if resume is False:
-        return None
-    found = last_checkpoint(folder)
-    if resume is True and found is None:
-        raise RaftError(f"resume: true but there is no checkpoint in {folder}")
-    return found
+def fingerprint(options: BaseModel, data: str, ignore: set[str]) -> str:
+    """A hash of the options (less ``ignore``: schedule length, logging ...) and of the training data files."""
+    digest = hashlib.sha256(json.dumps(options.model_dump(mode="json", exclude=ignore), sort_keys=True).encode())
+    path = Path(data)
+    for file in sorted(path.glob("*.jsonl")) if path.is_dir() else [path]:
+        digest.update(file.name.encode())
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+RESUME_NEUTRAL = {"resume", "max_steps", "epochs", "logging_steps", "save_steps", "save_total_limit", "merge"}
+"""Options that may change between a run and its resumption."""
+
+
+def choose_checkpoint(
+    resume: bool | str, folder: Path, found: list[Path], print_key: str
+) -> tuple[Path | None, list[Path]]:
+    """``(checkpoint to resume from, stale checkpoints to remove)``. ``auto`` resumes from the last checkpoint
+    only when it was made with the same options and data (``print_key``); ``True`` insists; ``False`` starts over."""
+    marker = folder / FINGERPRINT
+    previous = json.loads(marker.read_text(encoding="utf-8")).get("fingerprint") if marker.is_file() else None
+    if resume is True and not found:
+        raise RaftError(f"resume: true but there is no complete checkpoint in {folder}")
+    if resume is True:
+        if previous != print_key:
+            console.print(f"[yellow]warning:[/] resuming from {found[-1]}, made with other options or data")
+        return found[-1], []
+    if resume == "auto" and found and previous == print_key:
+        return found[-1], []
+    if resume == "auto" and found:
+        console.print(
+            f"[yellow]warning:[/] checkpoints in {folder} were made with other options or data: starting over"
+        )
+    return None, found
+
+
+def reset_checkpoints(folder: Path, stale: list[Path], print_key: str) -> None:
+    """Remove ``stale`` checkpoints and record the fingerprint of the run about to write new ones."""
+    for old in stale:
+        shutil.rmtree(old, ignore_errors=True)
+    write_json(folder / FINGERPRINT, {"fingerprint": print_key})
 
 
 def tokens_seen(checkpoint: Path | None) -> int:

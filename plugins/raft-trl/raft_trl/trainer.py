@@ -35,6 +35,19 @@ def available_reporters(wanted: list[str]) -> list[str]:
     return [name for name in wanted if name in installed]
 
 
+def console_logger() -> Any:
+    """A Trainer callback printing each log line to the raft console (stderr), replacing the stdout printer."""
+    from transformers import TrainerCallback
+
+    class ConsoleLogger(TrainerCallback):
+        def on_log(self, args: Any, state: Any, control: Any, logs: dict | None = None, **kwargs: Any) -> None:
+            if state.is_world_process_zero and logs:
+                shown = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in logs.items())
+                console.print(f"trl: step {state.global_step}/{state.max_steps}: {escape(shown)}", soft_wrap=True)
+
+    return ConsoleLogger()
+
+
 def loss_history(log_history: list[dict[str, Any]]) -> list[dict[str, float]]:
     """``[{step, loss}]`` of the training log."""
     return [{"step": e["step"], "loss": e["loss"]} for e in log_history if "loss" in e and "step" in e]
@@ -103,7 +116,7 @@ class TrlTrainer(Trainer):
     def prepare(self, dataset_dir: Path, output_dir: Path) -> Prepared:
         """Read the data, load the student, install a training chat template if needed, build the SFTTrainer."""
         import datasets
-        from transformers import set_seed
+        from transformers import PrinterCallback, set_seed
         from trl import SFTTrainer
 
         from raft_trl.data import load_training_data, training_chat_template
@@ -127,19 +140,33 @@ class TrlTrainer(Trainer):
             eval_dataset=datasets.Dataset.from_list(eval_rows) if eval_rows else None,
             processing_class=tokenizer,
             peft_config=lora_config(opts),
+            callbacks=[console_logger()],
         )
+        trainer.remove_callback(PrinterCallback)
         return Prepared(trainer, tokenizer, base, fmt, source, {k: len(v) for k, v in splits.items()}, template_note)
 
     def train(self, dataset_dir: Path, output_dir: Path) -> Path:
         """Fine-tune, save the adapter (or model) and tokenizer into ``output_dir``, then ``raft_training.json``."""
         from raft_trl.export import export_model
-        from raft_trl.modeling import finish_output, resume_checkpoint, start_output, tokens_seen
+        from raft_trl.modeling import (
+            RESUME_NEUTRAL,
+            checkpoints,
+            choose_checkpoint,
+            fingerprint,
+            finish_output,
+            reset_checkpoints,
+            start_output,
+            tokens_seen,
+        )
 
         opts, output_dir = self.options, Path(output_dir)
         start_output(output_dir)
         prepared = self.prepare(Path(dataset_dir), output_dir)
         trainer = prepared.trainer
-        checkpoint = resume_checkpoint(opts.resume, output_dir / "checkpoints")
+        folder = output_dir / "checkpoints"
+        key = fingerprint(opts, prepared.source, RESUME_NEUTRAL)
+        checkpoint, stale = choose_checkpoint(opts.resume, folder, checkpoints(folder, "trainer_state.json"), key)
+        reset_checkpoints(folder, stale, key)
         if checkpoint:
             console.print(f"trl: resuming from {escape(str(checkpoint))}", soft_wrap=True)
         started = time.perf_counter()

@@ -96,15 +96,24 @@ def test_resume_continues_step_count(tiny_model: Path, tmp_path: Path) -> None:
     dataset = make_workdir(tmp_path, n=16)
     first = make_trainer(tmp_path, tiny_model, max_steps=2, save_steps=2).train(dataset, tmp_path / "model")
     assert (first / "checkpoints" / "checkpoint-2").is_dir()
-    again = make_trainer(tmp_path, tiny_model, max_steps=4, save_steps=2, resume=True).train(dataset, first)
+    again = make_trainer(tmp_path, tiny_model, max_steps=4, save_steps=2).train(dataset, first)  # resume: auto
     data = report(again)
     assert data["resumed_from"].endswith("checkpoint-2") and data["global_step"] == 4
     assert [entry["step"] for entry in data["loss_history"]][-2:] == [3, 4]
 
 
+def test_auto_resume_starts_over_when_data_changed(tiny_model: Path, tmp_path: Path) -> None:
+    dataset = make_workdir(tmp_path, n=16)
+    make_trainer(tmp_path, tiny_model, max_steps=2, save_steps=2).train(dataset, tmp_path / "model")
+    make_workdir(tmp_path, n=12)
+    data = report(make_trainer(tmp_path, tiny_model, max_steps=3, save_steps=2).train(dataset, tmp_path / "model"))
+    assert data["resumed_from"] is None and data["global_step"] == 3
+    assert [entry["step"] for entry in data["loss_history"]] == [1, 2, 3]
+
+
 def test_resume_true_without_checkpoint_is_an_error(tiny_model: Path, tmp_path: Path) -> None:
     dataset = make_workdir(tmp_path, n=4)
-    with pytest.raises(RaftError, match="no checkpoint"):
+    with pytest.raises(RaftError, match="no complete checkpoint"):
         make_trainer(tmp_path, tiny_model, max_steps=1, resume=True).train(dataset, tmp_path / "model")
     assert not (tmp_path / "model" / "raft_training.json").exists()
 
