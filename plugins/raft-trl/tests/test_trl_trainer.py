@@ -170,3 +170,15 @@ def test_merged_model_matches_base_plus_adapter(lora_run: Path, tiny_model: Path
     assert (out / "tokenizer_config.json").is_file() and not list(tmp_path.glob(".export.*"))
     again = subprocess.run([str(raft), "export", str(lora_run), str(out)], capture_output=True, text=True)
     assert again.returncode == 2 and "not empty" in again.stdout + again.stderr
+
+
+def test_raft_train_command_uses_the_trl_trainer(tiny_model: Path, tmp_path: Path) -> None:
+    """`raft train` in a real subprocess: the installed entry point trains; stdout stays the JSON summary."""
+    make_workdir(tmp_path, n=8)
+    raft = Path(sys.executable).parent / "raft"
+    overrides = ["train.options.max_steps=2", "train.options.batch_size=4", "train.options.logging_steps=1"]
+    command = [str(raft), "train", "--workdir", str(tmp_path), "--trainer", "trl", "--model", str(tiny_model)]
+    done = subprocess.run(command + [a for o in overrides for a in ("--set", o)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout) == {"model": str(tmp_path / "model")}
+    assert "trl: step 2/2" in done.stderr and report(tmp_path / "model")["global_step"] == 2
