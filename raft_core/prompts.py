@@ -31,6 +31,22 @@ ANSWER_USER = (
     f"- End with {ANSWER_TAG} followed by a short, self-contained final answer."
 )
 
+BATCHED_SYSTEM = (
+    "You are a synthetic question and answer generator. Given a passage, write questions that a user could "
+    "ask and that the passage answers, and answer each one using only the passage. Reply with JSON only."
+)
+
+BATCHED_USER = (
+    "Write {n} questions about this passage and answer each one. Each answer must:\n"
+    "- reason step by step about how to answer;\n"
+    f"- copy the supporting sentences of the passage verbatim between {BEGIN_QUOTE} and {END_QUOTE};\n"
+    f"- end with {ANSWER_TAG} followed by a short, self-contained final answer.\n"
+    'Reply with a JSON object {{"items": [{{"question": "...", "answer": "..."}}]}} and nothing else.\n\n'
+    "Passage:\n{chunk}"
+)
+
+FIX_REPLY = "Your reply could not be used: {reason}. Write it again, following the instructions exactly."
+
 _NUMBERING = re.compile(r"^\s*(?:[-*\u2022]|\(?\d+[.)\]:]|Q\d*[.:)]|Question\s*\d*[.:)])\s*", re.IGNORECASE)
 _QUOTE = re.compile(re.escape(BEGIN_QUOTE) + r"(.*?)" + re.escape(END_QUOTE), re.DOTALL)
 _WS = re.compile(r"\s+")

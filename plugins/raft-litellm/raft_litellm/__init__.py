@@ -1,0 +1,1 @@
+"""raft-core components over LiteLLM: the ``litellm`` teacher and generator, and the ``llm`` judge."""

@@ -1,0 +1,212 @@
+"""Async LiteLLM calls with concurrency, rate limits, retries with backoff, timeouts and accounting.
+
+``litellm`` is imported inside functions only (listing plugins stays light), after switching its
+price map to the bundled copy so that it never fetches one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from raft_core.errors import RaftError
+from raft_litellm.limiter import TokenBucket
+from raft_litellm.options import ClientOptions
+
+Messages = list[dict[str, str]]
+TRANSIENT_STATUS = {408, 409, 425, 429}
+
+
+def import_litellm() -> Any:
+    """Import litellm offline-safe (local price map) and quiet (no feedback banner on errors)."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    litellm.suppress_debug_info = True
+    return litellm
+
+
+def call_key(model: str, messages: Messages, params: dict[str, Any]) -> str:
+    """Cache key of a call: sha256 of model, messages and sampling parameters (never the key or URL)."""
+    payload = json.dumps({"model": model, "messages": messages, "params": params}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def is_transient(error: BaseException) -> bool:
+    """Worth retrying: rate limits, server errors, timeouts and connection problems."""
+    litellm = import_litellm()
+    if isinstance(error, asyncio.TimeoutError | litellm.Timeout | litellm.APIConnectionError):
+        return True
+    status = getattr(error, "status_code", None)
+    return isinstance(status, int) and (status in TRANSIENT_STATUS or status >= 500)
+
+
+@dataclass
+class Endpoint:
+    """One model at one address; the key is read from the environment at call time."""
+
+    model: str
+    api_base: str | None = None
+    api_key_env: str | None = None
+    api_version: str | None = None
+
+    def api_key(self) -> str | None:
+        if self.api_key_env is None:
+            return None
+        key = os.environ.get(self.api_key_env)
+        if not key:
+            raise RaftError(f"api_key_env: environment variable {self.api_key_env} is not set (model {self.model})")
+        return key
+
+    def connection(self) -> dict[str, Any]:
+        """Keyword arguments for ``litellm.acompletion`` that locate and authenticate the endpoint."""
+        found = {"api_base": self.api_base, "api_version": self.api_version, "api_key": self.api_key()}
+        return {k: v for k, v in found.items() if v is not None}
+
+
+@dataclass
+class Completion:
+    """A model reply with its token counts (from ``usage``, else counted locally) and cost (None if unknown)."""
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float | None
+
+
+class CallFailed(Exception):
+    """A call that failed for good (retries exhausted or a non-transient error)."""
+
+
+class LLMClient:
+    """Concurrency-limited, rate-limited, retried LiteLLM chat calls; counts calls, retries and tokens.
+
+    The semaphore and buckets are (re)made for each event loop, so one client serves successive runs.
+    """
+
+    def __init__(self, options: ClientOptions) -> None:
+        self.options = options
+        self.stats: Counter[str] = Counter()
+        self.cost = 0.0
+        self.cost_known = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._semaphore: asyncio.Semaphore | None = None
+        self._buckets: tuple[TokenBucket | None, TokenBucket | None] = (None, None)
+
+    def reset(self) -> None:
+        """Zero the counters (at the start of each run)."""
+        self.stats.clear()
+        self.cost, self.cost_known = 0.0, False
+
+    def _bind(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop or self._semaphore is None:
+            self._loop = loop
+            self._semaphore = asyncio.Semaphore(self.options.concurrency)
+            rpm, tpm = self.options.rpm, self.options.tpm
+            self._buckets = (TokenBucket(rpm) if rpm else None, TokenBucket(tpm) if tpm else None)
+        return self._semaphore
+
+    def params(self, **overrides: Any) -> dict[str, Any]:
+        """Sampling parameters sent with each call (part of the cache key)."""
+        found = {"temperature": self.options.temperature, "max_tokens": self.options.max_tokens, **overrides}
+        return {k: v for k, v in found.items() if v is not None}
+
+    async def complete(self, endpoint: Endpoint, messages: Messages, params: dict[str, Any]) -> Completion:
+        """One chat completion; transient errors retried with exponential backoff and jitter."""
+        from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+        semaphore = self._bind()
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.options.max_retries + 1),
+            wait=wait_exponential_jitter(initial=self.options.backoff, max=self.options.backoff_max),
+            retry=retry_if_exception(is_transient),
+            before_sleep=lambda state: self.stats.update(["retries"]),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    async with semaphore:
+                        return await self._attempt(endpoint, messages, params)
+        except RaftError:
+            raise
+        except Exception as error:
+            self.stats["call_errors"] += 1
+            raise CallFailed(redact(f"{type(error).__name__}: {error}", endpoint)) from error
+        raise AssertionError("unreachable")  # pragma: no cover - tenacity returns or raises
+
+    async def _attempt(self, endpoint: Endpoint, messages: Messages, params: dict[str, Any]) -> Completion:
+        litellm = import_litellm()
+        requests, tokens = self._buckets
+        if requests is not None:
+            await requests.acquire(1)
+        if tokens is not None:
+            await tokens.acquire(count_tokens(endpoint.model, messages) + params.get("max_tokens", 0))
+        timeout = self.options.timeout
+        response = await asyncio.wait_for(
+            litellm.acompletion(
+                model=endpoint.model,
+                messages=messages,
+                timeout=timeout,
+                num_retries=0,
+                max_retries=0,
+                **endpoint.connection(),
+                **params,
+            ),
+            timeout + 5.0,  # a guard in case a provider ignores ``timeout``
+        )
+        self.stats["calls"] += 1
+        text = (response.choices[0].message.content or "") if response.choices else ""
+        usage = getattr(response, "usage", None)
+        prompt = getattr(usage, "prompt_tokens", 0) or 0
+        completion = getattr(usage, "completion_tokens", 0) or 0
+        if not prompt:
+            self.stats["usage_missing"] += 1
+            prompt = count_tokens(endpoint.model, messages)
+            completion = count_tokens(endpoint.model, text=text) if text else 0
+        self.stats["prompt_tokens"] += prompt
+        self.stats["completion_tokens"] += completion
+        cost = price(endpoint.model, prompt, completion)
+        if cost is not None:
+            self.cost += cost
+            self.cost_known = True
+        return Completion(text=text, prompt_tokens=prompt, completion_tokens=completion, cost=cost)
+
+    def accounting(self) -> dict[str, Any]:
+        """Calls, retries, errors, tokens and cost (None when the price map knows no model used)."""
+        keys = ["calls", "retries", "call_errors", "usage_missing", "prompt_tokens", "completion_tokens"]
+        return {**{k: self.stats[k] for k in keys}, "cost": self.cost if self.cost_known else None}
+
+
+def count_tokens(model: str, messages: Messages | None = None, text: str | None = None) -> int:
+    """Tokens counted locally by litellm (the model's tokenizer when known, else tiktoken)."""
+    litellm = import_litellm()
+    try:
+        return int(litellm.token_counter(model=model, messages=messages, text=text))
+    except Exception:  # noqa: BLE001 - a rough count is better than none
+        chars = len(text or "") + sum(len(str(m.get("content", ""))) for m in messages or [])
+        return chars // 4
+
+
+def price(model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
+    """USD cost from litellm's bundled price map; ``None`` for a model it does not know."""
+    litellm = import_litellm()
+    try:
+        prompt_cost, completion_cost = litellm.cost_per_token(
+            model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
+        )
+    except Exception:  # noqa: BLE001 - unknown models raise various errors
+        return None
+    return float(prompt_cost + completion_cost)
+
+
+def redact(text: str, endpoint: Endpoint) -> str:
+    """``text`` with the endpoint's API key (if any) masked, for failure files and logs."""
+    key = os.environ.get(endpoint.api_key_env) if endpoint.api_key_env else None
+    return text.replace(key, "***") if key else text

@@ -1,0 +1,421 @@
+"""The ``litellm`` teacher: RAFT questions and chain-of-thought answers from any LiteLLM provider.
+
+Resumable: every successful call is appended to ``<workdir>/teacher/calls.jsonl`` (keyed by a hash of
+model, messages and parameters) and every finished chunk too, so a run killed with ``kill -9`` and
+restarted repeats no successful call. Unusable replies go to ``<workdir>/teacher/failures.jsonl``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import Field
+
+from raft_core import prompts
+from raft_core.components import RunContext, Teacher
+from raft_core.io import JsonlAppender, iter_jsonl
+from raft_core.records import Chunk, QAPair
+from raft_litellm.client import (
+    CallFailed,
+    Endpoint,
+    LLMClient,
+    Messages,
+    call_key,
+    count_tokens,
+    import_litellm,
+    price,
+)
+from raft_litellm.driver import ordered_results
+from raft_litellm.options import ClientOptions
+from raft_litellm.parsing import answer_problem, batched_items
+
+T = TypeVar("T")
+PLACEHOLDER_QUESTION = "What does the passage say about this topic?"  # estimates: questions are not known yet
+TOKENS_PER_QUESTION = 30  # estimated completion tokens of one question line
+TOKENS_PER_ANSWER = 250  # estimated completion tokens of one CoT answer
+
+
+class TeacherOptions(ClientOptions):
+    max_tokens: int | None = Field(1024, gt=0, description="Maximum completion tokens per call.")
+    mode: Literal["two-step", "batched"] = Field(
+        "two-step",
+        description="two-step: one question call per chunk and one answer call per question; "
+        "batched: one call per chunk returning questions with answers as JSON.",
+    )
+    question_model: str | None = Field(None, description="Model for question calls (default: model).")
+    question_api_base: str | None = Field(None, description="Endpoint for question calls (default: api_base).")
+    question_api_key_env: str | None = Field(None, description="Key variable for question calls.")
+    answer_model: str | None = Field(None, description="Model for answer calls and batched calls (default: model).")
+    answer_api_base: str | None = Field(None, description="Endpoint for answer and batched calls.")
+    answer_api_key_env: str | None = Field(None, description="Key variable for answer and batched calls.")
+    max_invalid_retries: int = Field(2, ge=0, description="Re-asks after an unusable reply before giving up on it.")
+    json_mode: bool | None = Field(
+        None, description="Ask for response_format json_object in batched mode (default: when litellm says supported)."
+    )
+
+
+class LiteLLMTeacher(Teacher):
+    """Questions then answers (or both in one JSON call per chunk), concurrently, cached call by call."""
+
+    Options = TeacherOptions
+
+    def __init__(self, options: TeacherOptions, context: RunContext) -> None:
+        super().__init__(options, context)
+        self.options: TeacherOptions = options
+        self.client = LLMClient(options)
+        self.stats: Counter[str] = Counter()
+        self.rates: list[float] = []
+        self.wall_time = 0.0
+        self._calls: dict[str, dict[str, Any]] = {}
+        self._cache: JsonlAppender | None = None
+        self._failures: JsonlAppender | None = None
+
+    # -- endpoints, files, prompts ---------------------------------------------------------
+
+    @property
+    def question_endpoint(self) -> Endpoint:
+        o = self.options
+        return Endpoint(
+            o.question_model or o.model,
+            o.question_api_base or o.api_base,
+            o.question_api_key_env or o.api_key_env,
+            o.api_version,
+        )
+
+    @property
+    def answer_endpoint(self) -> Endpoint:
+        o = self.options
+        return Endpoint(
+            o.answer_model or o.model,
+            o.answer_api_base or o.api_base,
+            o.answer_api_key_env or o.api_key_env,
+            o.api_version,
+        )
+
+    @property
+    def folder(self) -> Path:
+        return self.context.workdir / "teacher"
+
+    @staticmethod
+    def question_messages(chunk: str, n: int) -> Messages:
+        return [
+            {"role": "system", "content": prompts.QUESTION_SYSTEM},
+            {"role": "user", "content": prompts.QUESTION_USER.format(n=n, chunk=chunk)},
+        ]
+
+    @staticmethod
+    def answer_messages(chunk: str, question: str) -> Messages:
+        return [
+            {"role": "system", "content": prompts.ANSWER_SYSTEM},
+            {"role": "user", "content": prompts.ANSWER_USER.format(question=question, chunk=chunk)},
+        ]
+
+    @staticmethod
+    def batched_messages(chunk: str, n: int) -> Messages:
+        return [
+            {"role": "system", "content": prompts.BATCHED_SYSTEM},
+            {"role": "user", "content": prompts.BATCHED_USER.format(n=n, chunk=chunk)},
+        ]
+
+    def batched_params(self) -> dict[str, Any]:
+        json_mode = self.options.json_mode
+        if json_mode is None:
+            litellm = import_litellm()
+            model, provider, *_ = litellm.get_llm_provider(self.answer_endpoint.model)
+            try:
+                supported = litellm.get_supported_openai_params(model=model, custom_llm_provider=provider) or []
+            except Exception:  # noqa: BLE001 - unknown provider: do not ask
+                supported = []
+            json_mode = "response_format" in supported
+        return self.client.params(response_format={"type": "json_object"}) if json_mode else self.client.params()
+
+    def chunk_key(self, chunk: Chunk, n: int) -> str:
+        o = self.options
+        settings = [o.mode, self.question_endpoint.model, self.answer_endpoint.model, self.client.params(), n]
+        return call_key("chunk", [{"role": "chunk", "content": chunk.id + "\x1f" + chunk.text}], {"s": settings})
+
+    # -- generation ------------------------------------------------------------------------
+
+    def generate(self, chunks: Sequence[Chunk], questions_per_chunk: int) -> Iterator[QAPair]:
+        """Pairs in chunk order; finished chunks come from the cache at once, the others as they finish."""
+        started = time.perf_counter()
+        for endpoint in (self.question_endpoint, self.answer_endpoint):
+            endpoint.api_key()  # a missing key fails before any call
+        self.stats, self.rates = Counter(), []
+        self.client.reset()
+        self._calls, done = self._read_cache()
+        n = questions_per_chunk
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with (
+            JsonlAppender(self.folder / "calls.jsonl") as self._cache,
+            JsonlAppender(self.folder / "failures.jsonl") as self._failures,
+            self.context.progress(
+                f"Teacher {self.options.mode} ({self.answer_endpoint.model})", len(chunks)
+            ) as advance,
+        ):
+            jobs = (self._job(chunk, n, done.get(self.chunk_key(chunk, n))) for chunk in chunks)
+            for rows in ordered_results(jobs, max(self.options.concurrency, 1)):
+                for row in rows:
+                    yield self._count(QAPair.from_dict(row))
+                advance()
+        self.wall_time = time.perf_counter() - started
+
+    def _job(self, chunk: Chunk, n: int, cached: dict[str, Any] | None) -> Callable[[], Any]:
+        async def from_cache() -> list[dict[str, Any]]:
+            self.stats["chunks_from_cache"] += 1
+            self.stats["example_prompt_tokens"] += cached["prompt_tokens"]
+            return cached["pairs"]
+
+        async def teach() -> list[dict[str, Any]]:
+            return await self._teach(chunk, n)
+
+        return from_cache if cached is not None else teach
+
+    def _read_cache(self) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        calls: dict[str, dict[str, Any]] = {}
+        done: dict[str, dict[str, Any]] = {}
+        path = self.folder / "calls.jsonl"
+        if path.exists():
+            for row in iter_jsonl(path):
+                if row.get("kind") == "call":
+                    calls[row["key"]] = row
+                elif row.get("kind") == "chunk":
+                    done[row["key"]] = row
+        return calls, done
+
+    async def _teach(self, chunk: Chunk, n: int) -> list[dict[str, Any]]:
+        """All calls for one chunk; recorded as finished unless a call failed for good (then retried next run)."""
+        spent: Counter[str] = Counter()
+        if self.options.mode == "batched":
+            pairs, complete = await self._batched(chunk, n, spent)
+        else:
+            pairs, complete = await self._two_step(chunk, n, spent)
+        rows = [p.to_dict() for p in pairs]
+        self.stats["example_prompt_tokens"] += spent["prompt_tokens"]
+        if complete:
+            row = {
+                "kind": "chunk",
+                "key": self.chunk_key(chunk, n),
+                "pairs": rows,
+                "prompt_tokens": spent["prompt_tokens"],
+            }
+            self._cache.append(row)  # type: ignore[union-attr]
+        else:
+            self.stats["incomplete_chunks"] += 1
+        return rows
+
+    async def _two_step(self, chunk: Chunk, n: int, spent: Counter[str]) -> tuple[list[QAPair], bool]:
+        messages = self.question_messages(chunk.text, n)
+        try:
+            questions, reason, reply = await self._valid(self.question_endpoint, messages, _questions(n), spent)
+        except CallFailed as error:
+            self._fail(chunk, "call_error", str(error))
+            return [], False
+        if questions is None:
+            self._fail(chunk, "invalid_questions", reason, reply)
+            return [], True
+        answers = await asyncio.gather(*(self._answer(chunk, q, spent) for q in questions), return_exceptions=True)
+        pairs: list[QAPair] = []
+        complete = True
+        for question, answer in zip(questions, answers, strict=True):
+            if isinstance(answer, CallFailed):
+                self._fail(chunk, "call_error", str(answer), question=question)
+                complete = False
+            elif isinstance(answer, BaseException):
+                raise answer
+            elif answer is not None:
+                pairs.append(self._pair(chunk, question, answer, self.answer_endpoint.model))
+        return pairs, complete
+
+    async def _answer(self, chunk: Chunk, question: str, spent: Counter[str]) -> str | None:
+        messages = self.answer_messages(chunk.text, question)
+        answer, reason, reply = await self._valid(self.answer_endpoint, messages, _answer, spent)
+        if answer is None:
+            self._fail(chunk, "invalid_answer", reason, reply, question)
+        return answer
+
+    async def _batched(self, chunk: Chunk, n: int, spent: Counter[str]) -> tuple[list[QAPair], bool]:
+        endpoint = self.answer_endpoint
+        messages = self.batched_messages(chunk.text, n)
+        try:
+            found, reason, reply = await self._valid(endpoint, messages, _items(n), spent, self.batched_params())
+        except CallFailed as error:
+            self._fail(chunk, "call_error", str(error))
+            return [], False
+        if found is None:
+            self._fail(chunk, "invalid_batch", reason, reply)
+            return [], True
+        items, problems = found
+        for problem in problems:
+            self._fail(chunk, "invalid_item", problem, reply)
+        return [self._pair(chunk, q, a, endpoint.model) for q, a in items], True
+
+    async def _ask(self, endpoint: Endpoint, messages: Messages, params: dict[str, Any], spent: Counter[str]) -> str:
+        """The reply to ``messages``: from the call cache, else from the model (then cached at once)."""
+        key = call_key(endpoint.model, messages, params)
+        row = self._calls.get(key)
+        if row is None:
+            reply = await self.client.complete(endpoint, messages, params)
+            row = {
+                "kind": "call",
+                "key": key,
+                "model": endpoint.model,
+                "text": reply.text,
+                "prompt_tokens": reply.prompt_tokens,
+                "completion_tokens": reply.completion_tokens,
+            }
+            self._calls[key] = row
+            self._cache.append(row)  # type: ignore[union-attr]
+        else:
+            self.stats["cached_calls"] += 1
+        spent["prompt_tokens"] += row["prompt_tokens"]
+        return row["text"]
+
+    async def _valid(
+        self,
+        endpoint: Endpoint,
+        messages: Messages,
+        check: Callable[[str], tuple[T | None, str]],
+        spent: Counter[str],
+        params: dict[str, Any] | None = None,
+    ) -> tuple[T | None, str, str]:
+        """Ask until ``check`` accepts the reply, re-asking with the reason at most ``max_invalid_retries`` times.
+
+        Returns (value or None, reason of the last rejection, last reply).
+        """
+        params = self.client.params() if params is None else params
+        for attempt in range(self.options.max_invalid_retries + 1):
+            reply = await self._ask(endpoint, messages, params, spent)
+            value, reason = check(reply)
+            if value is not None:
+                return value, "", reply
+            self.stats["invalid_replies"] += 1
+            if attempt < self.options.max_invalid_retries:
+                fix = prompts.FIX_REPLY.format(reason=reason)
+                messages = [*messages, {"role": "assistant", "content": reply}, {"role": "user", "content": fix}]
+        return None, reason, reply
+
+    def _pair(self, chunk: Chunk, question: str, answer: str, model: str) -> QAPair:
+        metadata = {
+            "teacher": "litellm",
+            "mode": self.options.mode,
+            "model": model,
+            "verbatim_quote_rate": prompts.verbatim_quote_rate(answer, chunk.text),
+        }
+        return QAPair(question=question, answer=answer, chunk_id=chunk.id, metadata=metadata)
+
+    def _count(self, pair: QAPair) -> QAPair:
+        self.stats["qa_pairs"] += 1
+        rate = pair.metadata.get("verbatim_quote_rate")
+        if rate is not None:
+            self.rates.append(rate)
+        return pair
+
+    def _fail(
+        self, chunk: Chunk, kind: str, reason: str, reply: str | None = None, question: str | None = None
+    ) -> None:
+        self.stats["failures"] += 1
+        row = {"kind": kind, "chunk_id": chunk.id, "question": question, "reason": reason, "reply": reply}
+        self._failures.append({k: v for k, v in row.items() if v is not None})  # type: ignore[union-attr]
+
+    # -- reports ---------------------------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        """Calls, cache hits, retries, failures, tokens, cost, verbatim-quote rate and wall time."""
+        pairs = self.stats["qa_pairs"]
+        accounting = self.client.accounting()
+        return {
+            "teacher": "litellm",
+            "mode": self.options.mode,
+            "question_model": self.question_endpoint.model,
+            "answer_model": self.answer_endpoint.model,
+            "qa_pairs": pairs,
+            "calls": accounting.pop("calls"),
+            "cached_calls": self.stats["cached_calls"],
+            "chunks_from_cache": self.stats["chunks_from_cache"],
+            "retries": accounting.pop("retries"),
+            "invalid_replies": self.stats["invalid_replies"],
+            "failures": self.stats["failures"],
+            "incomplete_chunks": self.stats["incomplete_chunks"],
+            **accounting,
+            "prompt_tokens_per_example": self.stats["example_prompt_tokens"] / pairs if pairs else None,
+            "answers_with_quotes": len(self.rates),
+            "verbatim_quote_rate": sum(self.rates) / len(self.rates) if self.rates else None,
+            "wall_time_s": round(self.wall_time, 3),
+        }
+
+    def estimate(self, chunks: Sequence[Chunk], questions_per_chunk: int) -> dict[str, Any]:
+        """Calls, prompt tokens (litellm.token_counter), estimated completion tokens and cost; calls nothing."""
+        n = questions_per_chunk
+        _, done = self._read_cache()
+        todo = [c for c in chunks if self.chunk_key(c, n) not in done]
+        answers = self.answer_endpoint.model
+        if self.options.mode == "batched":
+            parts = [
+                (
+                    answers,
+                    len(todo),
+                    sum(count_tokens(answers, self.batched_messages(c.text, n)) for c in todo),
+                    len(todo) * n * (TOKENS_PER_QUESTION + TOKENS_PER_ANSWER),
+                )
+            ]
+        else:
+            questions = self.question_endpoint.model
+            parts = [
+                (
+                    questions,
+                    len(todo),
+                    sum(count_tokens(questions, self.question_messages(c.text, n)) for c in todo),
+                    len(todo) * n * TOKENS_PER_QUESTION,
+                ),
+                (
+                    answers,
+                    len(todo) * n,
+                    n * sum(count_tokens(answers, self.answer_messages(c.text, PLACEHOLDER_QUESTION)) for c in todo),
+                    len(todo) * n * TOKENS_PER_ANSWER,
+                ),
+            ]
+        costs = [price(model, prompt, completion) for model, _, prompt, completion in parts]
+        calls = sum(p[1] for p in parts)
+        prompt_tokens = sum(p[2] for p in parts)
+        return {
+            "teacher": "litellm",
+            "mode": self.options.mode,
+            "chunks": len(chunks),
+            "cached_chunks": len(chunks) - len(todo),
+            "calls": calls,
+            "prompt_tokens": prompt_tokens,
+            "prompt_tokens_per_example": prompt_tokens / (len(todo) * n) if todo else None,
+            "estimated_completion_tokens": sum(p[3] for p in parts),
+            "max_completion_tokens": calls * self.options.max_tokens if self.options.max_tokens else None,
+            "cost": None if None in costs else sum(c for c in costs if c is not None),
+        }
+
+
+def _questions(n: int) -> Callable[[str], tuple[list[str] | None, str]]:
+    def check(reply: str) -> tuple[list[str] | None, str]:
+        found = prompts.parse_questions(reply, limit=n)
+        return (found, "") if found else (None, "no question found; write one question per line")
+
+    return check
+
+
+def _answer(reply: str) -> tuple[str | None, str]:
+    problem = answer_problem(reply)
+    return (reply.strip(), "") if problem is None else (None, problem)
+
+
+def _items(n: int) -> Callable[[str], tuple[tuple[list[tuple[str, str]], list[str]] | None, str]]:
+    def check(reply: str) -> tuple[tuple[list[tuple[str, str]], list[str]] | None, str]:
+        try:
+            items, problems = batched_items(reply, n)
+        except ValueError as error:
+            return None, str(error)
+        return ((items, problems), "") if items else (None, "; ".join(problems) or "the list of items is empty")
+
+    return check
