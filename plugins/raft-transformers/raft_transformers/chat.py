@@ -74,7 +74,9 @@ class ChatModel:
         """
         outputs = [""] * len(conversations)
         failures: list[Failure] = []
-        order = sorted(range(len(conversations)), key=lambda i: sum(len(m["content"]) for m in conversations[i]))
+        order = sorted(
+            range(len(conversations)), key=lambda i: sum(len(str(m.get("content"))) for m in conversations[i])
+        )
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
             try:

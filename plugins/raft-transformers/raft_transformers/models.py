@@ -104,6 +104,8 @@ def _convert_smollm2(target: Path) -> None:
         model.config.quantization_config = None  # dequantized: reload as a plain dense model
         model.save_pretrained(build)
         tokenizer.save_pretrained(build)
+        if target.exists():  # an incomplete folder (no config.json) left by hand
+            shutil.rmtree(target)
         os.replace(build, target)
 
 
