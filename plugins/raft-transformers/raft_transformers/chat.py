@@ -41,8 +41,11 @@ class ChatModel:
     ``model`` may be ``None`` to only render prompts and count their tokens.
     """
 
-    def __init__(self, model: Any, tokenizer: Any, *, max_new_tokens: int = 256, temperature: float = 0.0) -> None:
+    def __init__(
+        self, model: Any, tokenizer: Any, *, max_new_tokens: int = 256, temperature: float = 0.0, seed: int = 0
+    ) -> None:
         self.model = model
+        self.seed = seed
         self.tokenizer = tokenizer
         self.max_new_tokens = max_new_tokens
         self.temperature = temperature
@@ -71,7 +74,12 @@ class ChatModel:
         """Replies to ``conversations`` and the ``(index, error)`` of those that failed (their reply is "").
 
         Conversations of similar length are batched together; a batch that raises is retried item by item.
+        When sampling, the generator is seeded with ``seed`` at every call.
         """
+        if self.temperature > 0:
+            import torch
+
+            torch.manual_seed(self.seed)
         outputs = [""] * len(conversations)
         failures: list[Failure] = []
         order = sorted(

@@ -29,14 +29,10 @@ class TransformersGenerator(Generator):
     @property
     def chat(self) -> ChatModel:
         if self._chat is None:
-            self._chat = self.options.load_chat()
+            self._chat = self.options.load_chat(self.context.seed)
         return self._chat
 
     def generate(self, conversations: Sequence[list[dict[str, str]]]) -> list[str]:
-        if self.options.temperature > 0:
-            import torch
-
-            torch.manual_seed(self.context.seed)
         with self.context.progress(f"Generating with {self.options.model}", len(conversations)) as advance:
             outputs, self.failures = self.chat.generate(conversations, self.options.batch_size, advance)
         return outputs

@@ -23,12 +23,12 @@ class ModelOptions(BaseModel):
     trust_remote_code: bool = False
     device: str | None = Field(None, description="torch device ('cpu', 'cuda'); default: where transformers loads.")
 
-    def load_chat(self) -> ChatModel:
-        """Load the model and tokenizer into a :class:`ChatModel` (seeded when sampling)."""
+    def load_chat(self, seed: int = 0) -> ChatModel:
+        """Load the model and tokenizer into a :class:`ChatModel` (``seed`` is used when sampling)."""
         from raft_transformers.chat import ChatModel
         from raft_transformers.models import load_model
 
         model, tokenizer = load_model(
             self.model, dtype=self.dtype, trust_remote_code=self.trust_remote_code, device=self.device
         )
-        return ChatModel(model, tokenizer, max_new_tokens=self.max_new_tokens, temperature=self.temperature)
+        return ChatModel(model, tokenizer, max_new_tokens=self.max_new_tokens, temperature=self.temperature, seed=seed)

@@ -55,7 +55,7 @@ class TransformersTeacher(Teacher):
     @property
     def chat(self) -> ChatModel:
         if self._chat is None:
-            self._chat = self.options.load_chat()
+            self._chat = self.options.load_chat(self.context.seed)
         return self._chat
 
     @property

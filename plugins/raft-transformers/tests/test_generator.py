@@ -1,5 +1,8 @@
 """The transformers generator through its entry point: one reply per conversation, system roles, failures."""
 
+import subprocess
+import sys
+
 import pytest
 from raft_transformers.chat import accepts_system, merge_system
 
@@ -68,3 +71,19 @@ def test_system_role_is_merged_when_the_template_rejects_it(generator):
 def test_merge_system_without_a_user_message():
     assert merge_system([{"role": "system", "content": "S"}]) == [{"role": "user", "content": "S"}]
     assert merge_system([{"role": "user", "content": "U"}]) == [{"role": "user", "content": "U"}]
+
+
+def test_sampling_is_seeded_by_the_run(plugin_manager, tiny_model, tmp_path):
+    options = {"model": str(tiny_model), "max_new_tokens": 8, "temperature": 1.0}
+    first = plugin_manager.build("generator", "transformers", options, RunContext(workdir=tmp_path, seed=3))
+    again = plugin_manager.build("generator", "transformers", options, RunContext(workdir=tmp_path, seed=3))
+    assert first.generate(CONVERSATIONS) == again.generate(CONVERSATIONS) == first.generate(CONVERSATIONS)
+
+
+def test_listing_the_plugin_imports_nothing_heavy():
+    code = (
+        "import sys, raft_transformers.plugin\n"
+        "heavy = {'torch', 'transformers', 'peft', 'filelock'} & set(sys.modules)\n"
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
