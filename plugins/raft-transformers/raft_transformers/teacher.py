@@ -99,20 +99,26 @@ class TransformersTeacher(Teacher):
                 if todo:
                     self._teach(todo, questions_per_chunk, outputs, done, cache)
                 for key in keys:
-                    for row in done.get(key, ()):
-                        yield self._count(QAPair.from_dict(row))
-                    self.stats["failed_chunks"] += key not in done
+                    record = done.get(key)
+                    if record is None:
+                        self.stats["failed_chunks"] += 1
+                    else:
+                        self.stats["chunks_without_questions"] += record.get("questions") == 0
+                        self.stats["empty_answers"] += record.get("empty_answers", 0)
+                        for row in record["pairs"]:
+                            yield self._count(QAPair.from_dict(row))
                     advance()
 
-    def _read_cache(self) -> tuple[dict[str, str], dict[str, list[dict[str, Any]]]]:
+    def _read_cache(self) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+        """Cached model outputs by prompt key, and finished chunk records by chunk key."""
         outputs: dict[str, str] = {}
-        done: dict[str, list[dict[str, Any]]] = {}
+        done: dict[str, dict[str, Any]] = {}
         if self.cache_path.exists():
             for row in iter_jsonl(self.cache_path):
                 if row.get("kind") == "output":
                     outputs[row["key"]] = row["text"]
                 elif row.get("kind") == "chunk":
-                    done[row["key"]] = row["pairs"]
+                    done[row["key"]] = row
         return outputs, done
 
     def _complete(
@@ -138,7 +144,7 @@ class TransformersTeacher(Teacher):
         chunks: list[Chunk],
         n: int,
         outputs: dict[str, str],
-        done: dict[str, list[dict[str, Any]]],
+        done: dict[str, dict[str, Any]],
         cache: JsonlAppender,
     ) -> None:
         """Question and answer calls for ``chunks``; each fully answered chunk is recorded in ``done``."""
@@ -150,17 +156,18 @@ class TransformersTeacher(Teacher):
             chunk_answers = [next(answers) for _ in chunk_questions]
             if reply is None or None in chunk_answers:
                 continue  # a failed call: not recorded, so the next run retries this chunk
-            self.stats["chunks_without_questions"] += not chunk_questions
-            pairs = [self._pair(chunk, q, a) for q, a in zip(chunk_questions, chunk_answers, strict=True)]
-            rows = [p.to_dict() for p in pairs if p is not None]
+            pairs = [self._pair(chunk, q, a) for q, a in zip(chunk_questions, chunk_answers, strict=True) if a.strip()]
             key = self._key("chunk", chunk.id, chunk.text, n)
-            done[key] = rows
-            cache.append({"kind": "chunk", "key": key, "pairs": rows})
+            done[key] = {
+                "kind": "chunk",
+                "key": key,
+                "questions": len(chunk_questions),
+                "empty_answers": len(chunk_questions) - len(pairs),
+                "pairs": [p.to_dict() for p in pairs],
+            }
+            cache.append(done[key])
 
-    def _pair(self, chunk: Chunk, question: str, raw: str) -> QAPair | None:
-        if not raw.strip():
-            self.stats["empty_answers"] += 1
-            return None
+    def _pair(self, chunk: Chunk, question: str, raw: str) -> QAPair:
         answer, repairs = repair_answer(raw, chunk.text)
         metadata = {
             "teacher": "transformers",

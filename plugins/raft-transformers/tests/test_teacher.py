@@ -26,6 +26,7 @@ REPLIES = {
 QUESTIONS = {
     "warranty": "Sure, here you go:\n1. How long does the warranty last?\n2) When are returns accepted?\nThanks.",
     "Lumen": "- How bright is the lamp in lumens?\nThe lamp is bright.\n- How does the lamp connect?",
+    "Omega": "Omega is the last letter.\nIt comes after psi.",
 }
 
 
@@ -87,7 +88,16 @@ def test_a_finished_run_resumes_without_loading_the_model(plugin_manager, tmp_pa
     again = build(plugin_manager, tmp_path, tiny_model)
     assert [p.to_dict() for p in again.generate(CHUNKS, 2)] == [p.to_dict() for p in pairs]
     assert again._chat is None  # every chunk came from the cache
-    assert again.summary()["chunks_from_cache"] == 2 and again.summary()["repaired"] == 2
+    assert again.summary()["chunks_from_cache"] == 2 and again.summary()["calls"] == 0
+    same = [
+        "qa_pairs",
+        "repaired",
+        "repaired_quote",
+        "empty_answers",
+        "chunks_without_questions",
+        "verbatim_quote_rate",
+    ]
+    assert {k: again.summary()[k] for k in same} == {k: first.summary()[k] for k in same}
     other = build(plugin_manager, tmp_path, tiny_model, max_new_tokens=50)  # other settings, other cache keys
     scripted(other.chat, calls := [])
     assert len(list(other.generate(CHUNKS, 2))) == 3 and sum(calls) == 6
@@ -121,6 +131,17 @@ def test_a_failed_call_leaves_the_chunk_for_the_next_run(plugin_manager, tmp_pat
     teacher.chat.model.generate = working
     assert len(list(teacher.generate(CHUNKS, 2))) == 3
     assert teacher.summary()["calls"] == 1  # only the failed answer was asked again
+
+
+def test_a_chunk_without_questions_is_done_and_counted(plugin_manager, tmp_path, tiny_model):
+    chunk = Chunk(text="Omega is the last letter of the Greek alphabet. It follows psi.", doc_id="g", source="g")
+    for expected_calls in (1, 0):
+        teacher = build(plugin_manager, tmp_path, tiny_model)
+        scripted(teacher.chat, [])
+        assert list(teacher.generate([chunk], 2)) == []
+        summary = teacher.summary()
+        assert summary["chunks_without_questions"] == 1 and summary["calls"] == expected_calls
+        assert summary["failed_chunks"] == 0 and summary["verbatim_quote_rate"] is None
 
 
 def test_estimate_counts_calls_and_prompt_tokens(plugin_manager, tmp_path, tiny_model):
