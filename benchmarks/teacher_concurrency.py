@@ -1,0 +1,98 @@
+"""LiteLLM teacher: generation wall time against the ideal (calls x latency / concurrency).
+
+Run: .venv/bin/python benchmarks/teacher_concurrency.py [--chunks 64] [--latency 0.2] [--concurrency 32]
+Starts a local OpenAI-compatible server on 127.0.0.1 that answers every call after ``latency``
+seconds, runs the ``litellm`` teacher on synthetic chunks (two-step and batched) and prints the
+ratio ideal / measured (1.0 = no overhead beyond the injected latency; target >= 0.9).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("RAFT_NO_PROGRESS", "1")
+
+from raft_litellm.teacher import LiteLLMTeacher, TeacherOptions  # noqa: E402
+
+from raft_core.components import RunContext  # noqa: E402
+from raft_core.records import Chunk  # noqa: E402
+import http.server  # noqa: E402
+http.server.ThreadingHTTPServer.request_queue_size = 256
+from raft_core.testing import OpenAIServer, Reply  # noqa: E402
+
+ANSWER = "The passage says ##begin_quote##Fact {i} holds.##end_quote## so it holds.\n<ANSWER>: it holds"
+
+
+def responder(latency: float, questions: int):
+    def reply(request: dict) -> Reply:
+        user = request["messages"][-1]["content"]
+        if "answer each one" in user:
+            items = [{"question": f"What about fact {i}?", "answer": ANSWER.format(i=i)} for i in range(questions)]
+            return Reply(content=json.dumps({"items": items}), delay=latency)
+        if user.startswith("Write"):
+            return Reply(content="\n".join(f"{i + 1}. What about fact {i}?" for i in range(questions)), delay=latency)
+        return Reply(content=ANSWER.format(i=0), delay=latency)
+
+    return reply
+
+
+def run(mode: str, args: argparse.Namespace, base_url: str) -> dict:
+    chunks = [
+        Chunk(text=" ".join(f"Fact {i} holds for chunk {c}." for i in range(20)), doc_id="d", source="s", index=c)
+        for c in range(args.chunks)
+    ]
+    with tempfile.TemporaryDirectory() as workdir:
+        options = TeacherOptions(
+            model="openai/bench-model", api_base=base_url, mode=mode, concurrency=args.concurrency, max_retries=0
+        )
+        os.environ.setdefault("OPENAI_API_KEY", "sk-benchmark")
+        teacher = LiteLLMTeacher(options, RunContext(workdir=Path(workdir)))
+        started = time.perf_counter()
+        pairs = sum(1 for _ in teacher.generate(chunks, args.questions))
+        wall = time.perf_counter() - started
+    summary = teacher.summary()
+    ideal = summary["calls"] * args.latency / args.concurrency
+    return {"mode": mode, "pairs": pairs, "calls": summary["calls"], "wall_s": wall, "ideal_s": ideal}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chunks", type=int, default=64)
+    parser.add_argument("--questions", type=int, default=3)
+    parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    base_url = multiprocessing.Queue()
+    server = multiprocessing.Process(target=serve, args=(args.latency, args.questions, base_url), daemon=True)
+    server.start()  # its own process, as a real server would be: its CPU time is not the teacher's
+    try:
+        url = base_url.get(timeout=30)
+        run("batched", argparse.Namespace(**{**vars(args), "chunks": args.concurrency}), url)  # warm-up
+        print(f"latency {args.latency * 1000:.0f} ms, concurrency {args.concurrency}, {args.chunks} chunks")
+        for mode in ("two-step", "batched"):
+            result = run(mode, args, url)
+            ratio = result["ideal_s"] / result["wall_s"]
+            print(
+                f"{mode:9s} calls {result['calls']:4d}  pairs {result['pairs']:4d}  wall {result['wall_s']:.2f} s  "
+                f"ideal {result['ideal_s']:.2f} s  ratio {ratio:.2f}"
+            )
+    finally:
+        server.terminate()
+        server.join()
+
+
+def serve(latency: float, questions: int, base_url: multiprocessing.Queue) -> None:
+    with OpenAIServer(responder(latency, questions)) as server:
+        base_url.put(server.base_url)
+        server.thread.join()
+
+
+if __name__ == "__main__":
+    main()
