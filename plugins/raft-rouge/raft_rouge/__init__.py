@@ -1,0 +1,1 @@
+"""raft-core judges comparing a prediction with the reference answer: ROUGE, exact match, token F1."""
