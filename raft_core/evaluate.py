@@ -1,6 +1,8 @@
 """RAG evaluation: retrieve top-k chunks, ask each model, score with judges, count refusals.
 
 precision = mean score / (1 - refusal rate): the quality of the answers a model dares to give.
+Items a generator could not answer (listed in its ``failures``) are counted and left unscored, never 0;
+when the eval set comes from the held-out split, retrieval recall@k (oracle chunk retrieved) is reported.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from raft_core.records import RaftExample
 
 
 def eval_questions(run: Run) -> list[dict[str, str]]:
-    """The eval set: the user's file, else held-out test examples (their oracle answers)."""
+    """The eval set: the user's file, else held-out test examples (their oracle answers and chunk ids)."""
     cfg = run.config.eval
     if cfg.eval_set:
         rows = read_eval_set(cfg.eval_set)
@@ -29,7 +31,9 @@ def eval_questions(run: Run) -> list[dict[str, str]]:
             if example.kind == "refusal" or example.question in seen:
                 continue
             seen.add(example.question)
-            by_split[example.split].append({"question": example.question, "answer": example.answer})
+            by_split[example.split].append(
+                {"question": example.question, "answer": example.answer, "chunk_id": example.oracle_chunk_id}
+            )
         split = next((s for s in ("test", "validation", "train") if by_split[s]), None)
         if split is None:
             raise RaftError(f"{path} holds no question to evaluate on")
@@ -59,6 +63,7 @@ def evaluate(run: Run) -> dict[str, Any]:
     judges = {name: run.build("judge", name, cfg.judge_options.get(name)) for name in cfg.judges}
     retrieved = {k: [retriever.search(q["question"], k) for q in questions] for k in cfg.top_k}
 
+    recall = retrieval_recall(questions, retrieved)
     results: list[dict[str, Any]] = []
     for spec in cfg.models:
         generator = run.build("generator", spec.generator, {"model": resolve_model(run, spec.model), **spec.options})
@@ -72,10 +77,48 @@ def evaluate(run: Run) -> dict[str, Any]:
             ]
             with run.context.progress(f"{spec.name} top_k={k}", len(conversations)):
                 outputs = generator.generate(conversations)
-            results.append(score_run(spec.name, k, questions, outputs, retrieved[k], judges))
-    report = {"layout": layout_name, "retriever": cfg.retriever, "questions": len(questions), "runs": results}
+            failures = generator_failures(generator)
+            result = score_run(spec.name, k, questions, outputs, retrieved[k], judges, failures)
+            if recall is not None:
+                result["recall_at_k"] = recall[k]
+            results.append(result)
+    report = {
+        "layout": layout_name,
+        "retriever": cfg.retriever,
+        "questions": len(questions),
+        "retrieval_recall": None if recall is None else {str(k): v for k, v in recall.items()},
+        "runs": results,
+    }
     write_json(run.path("eval", "report.json"), report)
+    from raft_core.report import write_html_report
+
+    write_html_report(report, run.path("eval", "report.html"))
     return report
+
+
+def retrieval_recall(
+    questions: Sequence[dict[str, str]], retrieved: dict[int, list[list[Any]]]
+) -> dict[int, float] | None:
+    """Hit rate per k: share of questions whose oracle chunk is among the top-k; ``None`` without oracle ids."""
+    if not questions or not all(q.get("chunk_id") for q in questions):
+        return None
+    return {
+        k: sum(q["chunk_id"] in {c.id for c in chunks} for q, chunks in zip(questions, found, strict=True))
+        / len(questions)
+        for k, found in retrieved.items()
+    }
+
+
+def generator_failures(generator: Any) -> dict[int, str]:
+    """Index -> error of the items the last ``generate`` call could not answer (its ``failures`` attribute).
+
+    Entries may be ``{"index": i, "error": e}`` dicts or ``(index, error)`` pairs.
+    """
+    failed: dict[int, str] = {}
+    for entry in getattr(generator, "failures", None) or []:
+        index, error = (entry["index"], entry.get("error", "")) if isinstance(entry, dict) else entry
+        failed[int(index)] = str(error)
+    return failed
 
 
 def score_run(
@@ -85,24 +128,41 @@ def score_run(
     outputs: Sequence[str],
     retrieved: Sequence[Sequence[Any]],
     judges: dict[str, Any],
+    failures: dict[int, str] | None = None,
 ) -> dict[str, Any]:
-    """Scores, refusal counts and per-question details for one model at one top_k."""
+    """Scores, refusal counts and per-question details for one model at one top_k.
+
+    Items in ``failures`` (index -> generator error) are not judged: their scores are ``None`` and they count
+    neither as refusals nor in the refusal rate, whose denominator is the answered items.
+    """
+    failures = failures or {}
     predictions = [extract_answer(o) for o in outputs]
     references = [extract_answer(q["answer"]) for q in questions]
     contexts = [[c.text for c in chunks] for chunks in retrieved]
-    refusals = [is_refusal(o) for o in outputs]
-    refusal_rate = sum(refusals) / len(refusals) if refusals else 0.0
+    refusals = [i not in failures and is_refusal(o) for i, o in enumerate(outputs)]
+    answered = len(outputs) - len(failures)
+    refusal_rate = sum(refusals) / answered if answered else 0.0
+    keep = [i for i in range(len(outputs)) if i not in failures]
     metrics: dict[str, Any] = {}
     per_judge: dict[str, list[float | None]] = {}
     for name, judge in judges.items():
-        scores = judge.score([q["question"] for q in questions], predictions, references, contexts)
+        scores: list[float | None] = [None] * len(outputs)
+        if keep:
+            kept = judge.score(
+                [questions[i]["question"] for i in keep],
+                [predictions[i] for i in keep],
+                [references[i] for i in keep],
+                [contexts[i] for i in keep],
+            )
+            for i, value in zip(keep, kept, strict=True):
+                scores[i] = value
         per_judge[name] = scores
         valid = [s for s in scores if s is not None]
         mean = sum(valid) / len(valid) if valid else None
         metrics[name] = {
             "score": mean,
             "precision": (mean / (1 - refusal_rate)) if mean is not None and refusal_rate < 1 else None,
-            "unscored": len(scores) - len(valid),
+            "unscored": len(keep) - len(valid),
         }
     details = [
         {
@@ -112,6 +172,8 @@ def score_run(
             "prediction": pred,
             "refusal": refused,
             "retrieved": [c.id for c in chunks],
+            **({"oracle_retrieved": q["chunk_id"] in {c.id for c in chunks}} if q.get("chunk_id") else {}),
+            **({"error": failures[i]} if i in failures else {}),
             "scores": {n: s[i] for n, s in per_judge.items()},
         }
         for i, (q, ref, out, pred, refused, chunks) in enumerate(
@@ -123,6 +185,7 @@ def score_run(
         "top_k": k,
         "refusals": sum(refusals),
         "refusal_rate": refusal_rate,
+        "failures": len(failures),
         "metrics": metrics,
         "details": details,
     }

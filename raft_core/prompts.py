@@ -101,7 +101,9 @@ def verbatim_quote_rate(answer: str, chunk: str) -> float | None:
 
 _REFUSAL = re.compile(
     r"\b(i (?:do not|don't|cannot|can't) know|(?:do|does) not (?:contain|mention|provide|say)|"
-    r"(?:cannot|can't|unable to) (?:answer|find|determine)|not (?:mentioned|stated|provided) in)",
+    r"(?:cannot|can't|unable to) (?:be )?(?:answer(?:ed)?|find|found|determined?)|"
+    r"not (?:mentioned|stated|specified)\b|not provided in|"
+    r"(?:there is|there's|contains?|provides?|gives?|has|have) no (?:information|mention)\b|i(?: am|'m) not sure)",
     re.IGNORECASE,
 )
 
