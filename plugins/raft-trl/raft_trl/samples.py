@@ -19,11 +19,14 @@ def _write(path: Path, rows: list[dict]) -> None:
     path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
 
 
-def chat_rows(n: int) -> list[dict]:
+def chat_rows(n: int, distractors: int = 0) -> list[dict]:
+    """``n`` chat examples; with ``distractors``, example i carries i*7 % (distractors+1) distractor documents,
+    so lengths vary as in RAFT data."""
     rows = []
     for i in range(n):
         question, doc, answer = FACTS[i % len(FACTS)]
-        user = f"<DOCUMENT>{doc}</DOCUMENT>\n{question}"
+        others = [FACTS[(i + j) % len(FACTS)][1] for j in range(1, 1 + i * 7 % (distractors + 1))]
+        user = "".join(f"<DOCUMENT>{d}</DOCUMENT>\n" for d in [doc, *others]) + question
         reply = f"##begin_quote## {doc} ##end_quote## <ANSWER>: {answer}"
         messages = [
             {"role": "system", "content": SYSTEM},
@@ -34,9 +37,9 @@ def chat_rows(n: int) -> list[dict]:
     return rows
 
 
-def make_workdir(root: Path, n: int = 16, fmt: str = "chat", validation: int = 0) -> Path:
+def make_workdir(root: Path, n: int = 16, fmt: str = "chat", validation: int = 0, distractors: int = 0) -> Path:
     """A workdir with dataset/<fmt>/train.jsonl (and validation.jsonl) and chunks.jsonl; returns the dataset dir."""
-    rows = chat_rows(n + validation)
+    rows = chat_rows(n + validation, distractors)
     if fmt == "completion":
         rows = [
             {"prompt": r["messages"][1]["content"] + "\n", "completion": r["messages"][2]["content"], "id": r["id"]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 from rich.markup import escape
@@ -19,6 +19,14 @@ class TrlOptions(FinetuneOptions):
     """Options of the ``trl`` trainer."""
 
     packing: bool = Field(False, description="Pack several examples into each max_length sequence.")
+    packing_strategy: Literal["bfd", "wrapped"] = Field(
+        "bfd",
+        description="bfd: whole examples, padding-free (fast with FlashAttention); wrapped: fixed-length "
+        "blocks cut anywhere, examples attend to each other (faster with plain attention).",
+    )
+    group_by_length: bool = Field(
+        True, description="Without packing, batch examples of similar length together (less padding, faster)."
+    )
     report_to: list[str] = Field(
         default_factory=list, description="Experiment trackers (wandb, tensorboard, mlflow ...); missing ones warned."
     )
@@ -81,6 +89,12 @@ class TrlTrainer(Trainer):
         # transformers 5 renamed gradient_checkpointing (TRL defaults it to True) to activation_checkpointing
         fields = SFTConfig.__dataclass_fields__
         checkpointing = "activation_checkpointing" if "activation_checkpointing" in fields else "gradient_checkpointing"
+        grouped = opts.group_by_length and not opts.packing
+        sampling = (
+            {"train_sampling_strategy": "group_by_length" if grouped else "random"}
+            if "train_sampling_strategy" in fields
+            else {"group_by_length": grouped}
+        )
         return SFTConfig(
             output_dir=str(output_dir / "checkpoints"),
             num_train_epochs=opts.epochs,
@@ -91,6 +105,7 @@ class TrlTrainer(Trainer):
             gradient_accumulation_steps=opts.gradient_accumulation,
             max_length=opts.max_length,
             packing=opts.packing,
+            packing_strategy=opts.packing_strategy,
             assistant_only_loss=opts.assistant_only_loss and fmt == "chat",
             completion_only_loss=opts.assistant_only_loss if fmt == "completion" else None,
             seed=self.seed,
@@ -107,6 +122,7 @@ class TrlTrainer(Trainer):
             disable_tqdm=True,
             dataset_num_proc=None,
             **{checkpointing: opts.gradient_checkpointing},
+            **sampling,
         )
 
     @property

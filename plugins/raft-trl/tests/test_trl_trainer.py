@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 from raft_trl.samples import make_workdir
-from raft_trl.trainer import TrlTrainer
+from raft_trl.trainer import TrlTrainer, available_reporters
 
 from raft_core.components import RunContext
 from raft_core.errors import RaftError
@@ -182,3 +182,11 @@ def test_raft_train_command_uses_the_trl_trainer(tiny_model: Path, tmp_path: Pat
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout) == {"model": str(tmp_path / "model")}
     assert "trl: step 2/2" in done.stderr and report(tmp_path / "model")["global_step"] == 2
+
+
+def test_report_to_keeps_installed_trackers_and_warns_about_missing(capsys: pytest.CaptureFixture[str]) -> None:
+    from transformers.integrations import get_available_reporting_integrations
+
+    installed = get_available_reporting_integrations()
+    assert available_reporters([*installed[:1], "no-such-tracker"]) == installed[:1]
+    assert "report_to no-such-tracker: not installed" in capsys.readouterr().err
