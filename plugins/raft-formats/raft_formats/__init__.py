@@ -1,0 +1,1 @@
+"""raft-core assembly components: random distractors, prompt layouts and dataset output formats."""
