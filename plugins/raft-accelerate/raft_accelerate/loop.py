@@ -101,7 +101,9 @@ def run_training(options: AccelerateOptions, seed: int, dataset_dir: Path, outpu
     model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
     steps_per_epoch = max(1, math.ceil(len(loader) / options.gradient_accumulation))
     total = options.max_steps if options.max_steps > 0 else math.ceil(options.epochs * steps_per_epoch)
-    scheduler = get_scheduler("linear", optimizer, num_warmup_steps=options.warmup_steps, num_training_steps=total)
+    scheduler = get_scheduler(
+        options.lr_scheduler, optimizer, num_warmup_steps=options.warmup_steps, num_training_steps=total
+    )
     accelerator.register_for_checkpointing(scheduler)
 
     state = {"step": 0, "epoch": 0, "batch": 0, "tokens": 0, "loss_history": []}

@@ -23,7 +23,6 @@ class AccelerateOptions(FinetuneOptions):
     fsdp: bool = Field(False, description="Shard the model with FSDP instead of replicating it (DDP).")
     config_file: Path | None = Field(None, description="An `accelerate config` YAML (see configs/accelerate/).")
     weight_decay: float = Field(0.0, ge=0)
-    warmup_steps: int = Field(0, ge=0)
 
 
 class AccelerateTrainer(Trainer):

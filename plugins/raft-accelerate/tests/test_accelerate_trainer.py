@@ -52,14 +52,19 @@ def test_two_cpu_processes_really_run(tiny_model: Path, tmp_path: Path) -> None:
     assert (out / "checkpoints" / "step-2" / "raft_progress.json").is_file()
 
 
-def test_resume_continues_step_count(tiny_model: Path, tmp_path: Path) -> None:
+def test_resume_continues_exactly(tiny_model: Path, tmp_path: Path) -> None:
+    """Stopped at step 2 and resumed to 4 gives the losses of an uninterrupted 4-step run (constant lr)."""
     dataset = make_workdir(tmp_path, n=16)
-    first = make_trainer(tmp_path, tiny_model, max_steps=2, save_steps=2).train(dataset, tmp_path / "model")
+    constant = {"lr_scheduler": "constant", "save_steps": 2}
+    straight = report(make_trainer(tmp_path, tiny_model, max_steps=4, **constant).train(dataset, tmp_path / "a"))
+    first = make_trainer(tmp_path, tiny_model, max_steps=2, **constant).train(dataset, tmp_path / "model")
     assert (first / "checkpoints" / "step-2" / "raft_progress.json").is_file()
-    data = report(make_trainer(tmp_path, tiny_model, max_steps=4, save_steps=2).train(dataset, first))
+    data = report(make_trainer(tmp_path, tiny_model, max_steps=4, **constant).train(dataset, first))
     assert data["resumed_from"].endswith("step-2") and data["global_step"] == 4
     assert [entry["step"] for entry in data["loss_history"]] == [1, 2, 3, 4]
-    changed = make_trainer(tmp_path, tiny_model, max_steps=2, save_steps=2, lora_r=4).train(dataset, first)
+    resumed = [entry["loss"] for entry in data["loss_history"]]
+    assert resumed == pytest.approx([entry["loss"] for entry in straight["loss_history"]], abs=1e-5)
+    changed = make_trainer(tmp_path, tiny_model, max_steps=2, lora_r=4, **constant).train(dataset, first)
     assert report(changed)["resumed_from"] is None  # other options: the old checkpoints are not reused
 
 

@@ -30,6 +30,8 @@ class FinetuneOptions(BaseModel):
     epochs: float = Field(1.0, gt=0)
     max_steps: int = Field(-1, description="Stop after this many optimizer steps (-1: run the epochs).")
     learning_rate: float | None = Field(None, gt=0, description="Default 2e-4 for LoRA/QLoRA, 2e-5 for full.")
+    lr_scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = "linear"
+    warmup_steps: int = Field(0, ge=0)
     batch_size: int = Field(4, ge=1, description="Per-device batch size.")
     gradient_accumulation: int = Field(1, ge=1)
     max_length: int = Field(1024, ge=8, description="Longest sequence in tokens (longer ones are truncated).")

@@ -100,6 +100,8 @@ class TrlTrainer(Trainer):
             num_train_epochs=opts.epochs,
             max_steps=opts.max_steps,
             learning_rate=opts.lr(),
+            lr_scheduler_type=opts.lr_scheduler,
+            warmup_steps=opts.warmup_steps,
             per_device_train_batch_size=opts.batch_size,
             per_device_eval_batch_size=opts.batch_size,
             gradient_accumulation_steps=opts.gradient_accumulation,

@@ -92,14 +92,22 @@ def test_packing_packs_examples(tiny_model: Path, tmp_path: Path) -> None:
     assert report(out)["global_step"] == 2
 
 
-def test_resume_continues_step_count(tiny_model: Path, tmp_path: Path) -> None:
+def test_resume_continues_exactly(tiny_model: Path, tmp_path: Path) -> None:
+    """Stopped at step 2 and resumed to 4 gives the losses of an uninterrupted 4-step run (constant lr)."""
     dataset = make_workdir(tmp_path, n=16)
-    first = make_trainer(tmp_path, tiny_model, max_steps=2, save_steps=2).train(dataset, tmp_path / "model")
+    straight = report(
+        make_trainer(tmp_path, tiny_model, max_steps=4, lr_scheduler="constant").train(dataset, tmp_path / "a")
+    )
+    first = make_trainer(tmp_path, tiny_model, max_steps=2, save_steps=2, lr_scheduler="constant").train(
+        dataset, tmp_path / "model"
+    )
     assert (first / "checkpoints" / "checkpoint-2").is_dir()
-    again = make_trainer(tmp_path, tiny_model, max_steps=4, save_steps=2).train(dataset, first)  # resume: auto
-    data = report(again)
+    again = make_trainer(tmp_path, tiny_model, max_steps=4, save_steps=2, lr_scheduler="constant").train(dataset, first)
+    data = report(again)  # resume: auto
     assert data["resumed_from"].endswith("checkpoint-2") and data["global_step"] == 4
-    assert [entry["step"] for entry in data["loss_history"]][-2:] == [3, 4]
+    assert [entry["step"] for entry in data["loss_history"]] == [1, 2, 3, 4]
+    resumed = [entry["loss"] for entry in data["loss_history"]]
+    assert resumed == pytest.approx([entry["loss"] for entry in straight["loss_history"]], abs=1e-5)
 
 
 def test_auto_resume_starts_over_when_data_changed(tiny_model: Path, tmp_path: Path) -> None:
