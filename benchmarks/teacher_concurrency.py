@@ -1,14 +1,17 @@
 """LiteLLM teacher: generation wall time against the ideal (calls x latency / concurrency).
 
 Run: .venv/bin/python benchmarks/teacher_concurrency.py [--chunks 64] [--latency 0.2] [--concurrency 32]
-Starts a local OpenAI-compatible server on 127.0.0.1 that answers every call after ``latency``
-seconds, runs the ``litellm`` teacher on synthetic chunks (two-step and batched) and prints the
-ratio ideal / measured (1.0 = no overhead beyond the injected latency; target >= 0.9).
+Starts a local OpenAI-compatible server (its own process) on 127.0.0.1 that answers every call after
+``latency`` seconds, runs the ``litellm`` teacher on synthetic chunks (two-step and batched) and prints
+the ratio ideal / measured (1.0 = no overhead beyond the injected latency; target >= 0.9). Side by side,
+the same number of bare calls at the same concurrency through plain httpx and through litellm.acompletion
+alone: what this machine and server allow, and what litellm's per-call CPU time leaves of it.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import multiprocessing
 import os
@@ -23,8 +26,6 @@ from raft_litellm.teacher import LiteLLMTeacher, TeacherOptions  # noqa: E402
 
 from raft_core.components import RunContext  # noqa: E402
 from raft_core.records import Chunk  # noqa: E402
-import http.server  # noqa: E402
-http.server.ThreadingHTTPServer.request_queue_size = 256
 from raft_core.testing import OpenAIServer, Reply  # noqa: E402
 
 ANSWER = "The passage says ##begin_quote##Fact {i} holds.##end_quote## so it holds.\n<ANSWER>: it holds"
@@ -62,6 +63,37 @@ def run(mode: str, args: argparse.Namespace, base_url: str) -> dict:
     return {"mode": mode, "pairs": pairs, "calls": summary["calls"], "wall_s": wall, "ideal_s": ideal}
 
 
+def bare(client: str, calls: int, args: argparse.Namespace, base_url: str) -> float:
+    """Seconds for ``calls`` answer-sized calls at ``args.concurrency``, with no teacher around them."""
+    import httpx
+    from raft_litellm.client import import_litellm
+
+    litellm = import_litellm()
+    messages = [{"role": "user", "content": "Question: what holds?\n\nContext: " + "Fact 1 holds. " * 20}]
+
+    async def main() -> float:
+        semaphore = asyncio.Semaphore(args.concurrency)
+        async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=None)) as http:
+
+            async def one() -> None:
+                async with semaphore:
+                    if client == "httpx":
+                        (
+                            await http.post(base_url + "/chat/completions", json={"model": "m", "messages": messages})
+                        ).json()
+                    else:
+                        await litellm.acompletion(
+                            model="openai/bench-model", api_base=base_url, api_key="sk-benchmark", messages=messages
+                        )
+
+            await asyncio.gather(*(one() for _ in range(args.concurrency)))  # warm-up: connections
+            started = time.perf_counter()
+            await asyncio.gather(*(one() for _ in range(calls)))
+            return time.perf_counter() - started
+
+    return asyncio.run(main())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, default=64)
@@ -76,12 +108,22 @@ def main() -> None:
         url = base_url.get(timeout=30)
         run("batched", argparse.Namespace(**{**vars(args), "chunks": args.concurrency}), url)  # warm-up
         print(f"latency {args.latency * 1000:.0f} ms, concurrency {args.concurrency}, {args.chunks} chunks")
+        calls = 0
         for mode in ("two-step", "batched"):
-            result = run(mode, args, url)
+            chunks = args.chunks * (1 + args.questions) if mode == "batched" else args.chunks  # as many calls
+            result = run(mode, argparse.Namespace(**{**vars(args), "chunks": chunks}), url)
+            calls = calls or result["calls"]
             ratio = result["ideal_s"] / result["wall_s"]
             print(
-                f"{mode:9s} calls {result['calls']:4d}  pairs {result['pairs']:4d}  wall {result['wall_s']:.2f} s  "
-                f"ideal {result['ideal_s']:.2f} s  ratio {ratio:.2f}"
+                f"teacher {mode:9s} calls {result['calls']:4d}  pairs {result['pairs']:4d}  "
+                f"wall {result['wall_s']:.2f} s  ideal {result['ideal_s']:.2f} s  ratio {ratio:.2f}"
+            )
+        ideal = calls * args.latency / args.concurrency
+        for client in ("httpx", "litellm"):
+            wall = bare(client, calls, args, url)
+            print(
+                f"bare {client:12s} calls {calls:4d}              wall {wall:.2f} s  ideal {ideal:.2f} s  "
+                f"ratio {ideal / wall:.2f}"
             )
     finally:
         server.terminate()

@@ -107,10 +107,17 @@ class JsonlAppender:
             handle.seek(0)
             handle.truncate(handle.read().rfind(b"\n") + 1)
 
-    def append(self, row: Record | dict[str, Any]) -> None:
+    def append(self, row: Record | dict[str, Any], sync: bool = True) -> None:
+        """Write and flush one row; ``sync=False`` skips the fsync (the row survives ``kill -9``, not a
+        power loss, until :meth:`sync`): for callers that must not block, e.g. an event loop."""
         data = row.to_dict() if isinstance(row, Record) else row
         self._handle.write(json.dumps(data, ensure_ascii=False) + "\n")
         self._handle.flush()
+        if sync:
+            self.sync()
+
+    def sync(self) -> None:
+        """Force the rows written so far to disk (fsync)."""
         os.fsync(self._handle.fileno())
 
     def close(self) -> None:

@@ -137,6 +137,7 @@ class OpenAIServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are two writes: Nagle + delayed ACK add 40 ms
 
             def log_message(self, *args: object) -> None:
                 return

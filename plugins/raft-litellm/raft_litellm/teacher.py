@@ -38,6 +38,7 @@ T = TypeVar("T")
 PLACEHOLDER_QUESTION = "What does the passage say about this topic?"  # estimates: questions are not known yet
 TOKENS_PER_QUESTION = 30  # estimated completion tokens of one question line
 TOKENS_PER_ANSWER = 250  # estimated completion tokens of one CoT answer
+SYNC_SECONDS = 1.0  # how often the call cache is fsynced (each row is flushed at once: kill -9 loses none)
 
 
 class TeacherOptions(ClientOptions):
@@ -74,6 +75,7 @@ class LiteLLMTeacher(Teacher):
         self._calls: dict[str, dict[str, Any]] = {}
         self._cache: JsonlAppender | None = None
         self._failures: JsonlAppender | None = None
+        self._synced = 0.0
 
     # -- endpoints, files, prompts ---------------------------------------------------------
 
@@ -163,6 +165,8 @@ class LiteLLMTeacher(Teacher):
                 for row in rows:
                     yield self._count(QAPair.from_dict(row))
                 advance()
+            self._cache.sync()
+            self._failures.sync()
         self.wall_time = time.perf_counter() - started
 
     def _job(self, chunk: Chunk, n: int, cached: dict[str, Any] | None) -> Callable[[], Any]:
@@ -204,7 +208,7 @@ class LiteLLMTeacher(Teacher):
                 "pairs": rows,
                 "prompt_tokens": spent["prompt_tokens"],
             }
-            self._cache.append(row)  # type: ignore[union-attr]
+            await self._record(row)
         else:
             self.stats["incomplete_chunks"] += 1
         return rows
@@ -270,11 +274,19 @@ class LiteLLMTeacher(Teacher):
                 "completion_tokens": reply.completion_tokens,
             }
             self._calls[key] = row
-            self._cache.append(row)  # type: ignore[union-attr]
+            await self._record(row)
         else:
             self.stats["cached_calls"] += 1
         spent["prompt_tokens"] += row["prompt_tokens"]
         return row["text"]
+
+    async def _record(self, row: dict[str, Any]) -> None:
+        """Append to the call cache at once (safe from ``kill -9``); fsync at most every second, off the loop."""
+        cache: JsonlAppender = self._cache  # type: ignore[assignment]
+        cache.append(row, sync=False)
+        if time.monotonic() - self._synced >= SYNC_SECONDS:
+            self._synced = time.monotonic()
+            await asyncio.to_thread(cache.sync)
 
     async def _valid(
         self,
@@ -321,7 +333,7 @@ class LiteLLMTeacher(Teacher):
     ) -> None:
         self.stats["failures"] += 1
         row = {"kind": kind, "chunk_id": chunk.id, "question": question, "reason": reason, "reply": reply}
-        self._failures.append({k: v for k, v in row.items() if v is not None})  # type: ignore[union-attr]
+        self._failures.append({k: v for k, v in row.items() if v is not None}, sync=False)  # type: ignore[union-attr]
 
     # -- reports ---------------------------------------------------------------------------
 
