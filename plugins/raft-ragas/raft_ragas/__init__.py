@@ -1,0 +1,1 @@
+"""raft-core judges computing Ragas 0.4 metrics (metric collections) with an LLM reached through LiteLLM."""
