@@ -120,3 +120,16 @@ def test_plugin_module_imports_no_heavy_library():
     code = f"import sys, raft_ragas.plugin; print([m for m in {heavy!r} if m in sys.modules])"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_answer_correctness_default_local_embeddings(judge):
+    ac = judge("ragas-answer-correctness")
+    close, unrelated = ac.score(
+        ["How long is the warranty?"] * 2,
+        ["The warranty lasts for two years.", "Bananas are yellow."],
+        ["The warranty lasts two years."] * 2,
+        [[], []],
+    )
+    assert not any(r["_path"].endswith("/embeddings") for r in judge.server.requests)  # MiniLM ran in-process
+    # factuality: 'for' breaks the toy word match -> F1 0 for both; similarity from MiniLM separates them
+    assert 0.2 < close <= 0.25 and unrelated < 0.1
