@@ -1,0 +1,1 @@
+"""raft-core loaders for local files and folders."""

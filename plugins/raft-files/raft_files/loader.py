@@ -1,0 +1,44 @@
+"""The "files" loader (every supported type of a file or folder) and the "pdf" loader (PDFs only, via pypdf)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+from raft_core.components import Loader
+from raft_core.records import Document, IngestReport
+from raft_files.decode import SkipFile
+from raft_files.options import FilesOptions
+from raft_files.readers import READERS
+from raft_files.walker import iter_files
+
+
+class FilesLoader(Loader):
+    """Reads .txt, .md, .html/.htm, .pdf, .docx, .json and .jsonl files; a folder is walked recursively.
+
+    Every file that cannot be used is skipped with one reason in the ingest report; the run goes on.
+    """
+
+    Options = FilesOptions
+    types: ClassVar[tuple[str, ...]] = tuple(READERS)
+
+    def load(self, source: str, report: IngestReport) -> Iterator[Document]:
+        options: FilesOptions = self.options  # type: ignore[assignment]
+        for path in iter_files(source, options, self.types, report):
+            try:
+                documents = READERS[path.suffix.lower().lstrip(".")](path, options, report)
+            except SkipFile as reason:
+                report.skip(str(path), str(reason))
+                continue
+            except OSError as error:
+                report.skip(str(path), f"cannot read ({error.strerror or error})")
+                continue
+            if documents:
+                report.add(documents[0].metadata["type"])
+            yield from documents
+
+
+class PdfLoader(FilesLoader):
+    """The files loader restricted to PDFs (text page by page with pypdf, page offsets in metadata)."""
+
+    types = ("pdf",)

@@ -1,0 +1,18 @@
+"""Options of the "files" and "pdf" loaders."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from raft_files.walker import WalkOptions
+
+
+class FilesOptions(WalkOptions):
+    """Folder walking plus how text and JSON files are read."""
+
+    encoding: str | None = Field(
+        None, description="Encoding of text files that are not UTF-8; default: detected by charset-normalizer."
+    )
+    text_field: str = Field("text", description="JSON/JSONL: the field holding each item's text.")
+    title_field: str | None = Field("title", description="JSON/JSONL: the field holding each item's title.")
+    id_field: str | None = Field("id", description="JSON/JSONL: the field holding each item's id.")
