@@ -5,6 +5,7 @@ No JavaScript, CDN or plotting library: the plots are small hand-built SVG line 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
@@ -55,7 +56,7 @@ def _legend(models: Sequence[str], y: int) -> str:
     )
 
 
-def _axes(title: str, y_max: float, x_labels: Sequence[tuple[float, str]]) -> list[str]:
+def _axes(title: str, y_max: float, x_labels: Sequence[tuple[float, str]], integer: bool = False) -> list[str]:
     bottom, right = HEIGHT - PAD, WIDTH - 12
     parts = [
         f'<text x="{WIDTH / 2}" y="16" text-anchor="middle" font-size="13">{escape(title)}</text>',
@@ -64,8 +65,9 @@ def _axes(title: str, y_max: float, x_labels: Sequence[tuple[float, str]]) -> li
     ]
     for step in range(5):
         value = y_max * step / 4
+        label = f"{value:.0f}" if integer else f"{value:.2f}"
         y = bottom - (bottom - PAD + 16) * step / 4
-        parts.append(f'<text x="{PAD - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="10">{value:.2f}</text>')
+        parts.append(f'<text x="{PAD - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="10">{label}</text>')
         parts.append(f'<line x1="{PAD}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="#eee"/>')
     for x, label in x_labels:
         parts.append(f'<text x="{x:.1f}" y="{bottom + 14}" text-anchor="middle" font-size="10">{escape(label)}</text>')
@@ -104,11 +106,14 @@ def refusal_plot(runs: Sequence[dict[str, Any]]) -> str:
     models = _models(runs)
     ks = sorted({int(r["top_k"]) for r in runs})
     counts = {(str(r["model"]), int(r["top_k"])): int(r.get("refusals", 0)) for r in runs}
-    y_max = float(max([*counts.values(), 1]))
+    y_max = float(4 * math.ceil(max([*counts.values(), 1]) / 4))  # ticks at whole counts
     group = (WIDTH - 12 - PAD) / max(len(models), 1)
     bar = group * 0.8 / max(len(ks), 1)
     parts = _axes(
-        "refusals per model (bars: top_k)", y_max, [(PAD + group * (i + 0.5), m) for i, m in enumerate(models)]
+        "refusals per model (bars: top_k)",
+        y_max,
+        [(PAD + group * (i + 0.5), m) for i, m in enumerate(models)],
+        integer=True,
     )
     for i, model in enumerate(models):
         for j, k in enumerate(ks):
