@@ -163,17 +163,16 @@ def train(run: Run) -> None:
 @with_run
 def eval_command(run: Run) -> None:
     """Evaluate models with RAG: retrieve top-k chunks, answer, score with judges (writes eval/)."""
-    from raft_core.evaluate import evaluate
+    from raft_core.evaluate import evaluate, summarize
 
-    report = evaluate(run)
-    _print_json([{k: r[k] for k in ("model", "top_k", "refusals", "metrics")} for r in report["runs"]])
+    _print_json(summarize(evaluate(run)))
 
 
 @app.command("run")
 @with_run
 def run_all(run: Run, skip_train: Annotated[bool, typer.Option(help="Stop before training.")] = False) -> None:
     """Run every stage: ingest, generate, assemble, train, eval (components and options checked first)."""
-    from raft_core.evaluate import evaluate
+    from raft_core.evaluate import evaluate, summarize
     from raft_core.preflight import STAGES, check
 
     check(run.config, run.manager, STAGES[:3] if skip_train else STAGES)
@@ -190,7 +189,7 @@ def run_all(run: Run, skip_train: Annotated[bool, typer.Option(help="Stop before
         steps["train"] = run.train()
         console.rule("eval")
         report = evaluate(run)
-        steps["eval"] = [{k: r[k] for k in ("model", "top_k", "refusals", "metrics")} for r in report["runs"]]
+        steps["eval"] = summarize(report)
     _print_json(steps)
 
 

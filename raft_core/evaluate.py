@@ -189,3 +189,9 @@ def score_run(
         "metrics": metrics,
         "details": details,
     }
+
+
+def summarize(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The per-run lines the CLI prints: model, top_k, refusals, failures, recall@k (when known), metrics."""
+    keys = ("model", "top_k", "refusals", "failures", "recall_at_k", "metrics")
+    return [{k: r[k] for k in keys if k in r} for r in report["runs"]]
