@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -124,7 +125,9 @@ class LiteLLMTeacher(Teacher):
             {"role": "user", "content": prompts.BATCHED_USER.format(n=n, chunk=chunk)},
         ]
 
+    @cached_property
     def batched_params(self) -> dict[str, Any]:
+        """Parameters of batched calls: response_format json_object when asked for or supported."""
         json_mode = self.options.json_mode
         if json_mode is None:
             litellm = import_litellm()
@@ -137,8 +140,17 @@ class LiteLLMTeacher(Teacher):
         return self.client.params(response_format={"type": "json_object"}) if json_mode else self.client.params()
 
     def chunk_key(self, chunk: Chunk, n: int) -> str:
+        """Key of a finished chunk: its text, the mode, models, parameters, N and the prompt templates."""
         o = self.options
-        settings = [o.mode, self.question_endpoint.model, self.answer_endpoint.model, self.client.params(), n]
+        templates = [prompts.QUESTION_USER, prompts.ANSWER_USER, prompts.BATCHED_USER, prompts.ANSWER_SYSTEM]
+        settings = [
+            o.mode,
+            self.question_endpoint.model,
+            self.answer_endpoint.model,
+            self.client.params(),
+            n,
+            templates,
+        ]
         return call_key("chunk", [{"role": "chunk", "content": chunk.id + "\x1f" + chunk.text}], {"s": settings})
 
     # -- generation ------------------------------------------------------------------------
@@ -247,7 +259,7 @@ class LiteLLMTeacher(Teacher):
         endpoint = self.answer_endpoint
         messages = self.batched_messages(chunk.text, n)
         try:
-            found, reason, reply = await self._valid(endpoint, messages, _items(n), spent, self.batched_params())
+            found, reason, reply = await self._valid(endpoint, messages, _items(n), spent, self.batched_params)
         except CallFailed as error:
             self._fail(chunk, "call_error", str(error))
             return [], False
