@@ -17,7 +17,7 @@ QUIT = {"/quit", "/exit", "exit", "quit"}
 
 def cite(number: int, chunk: Chunk, output: str) -> str:
     """One source line: ``[n] source, page p (chunk i)``, marked when the answer quotes it."""
-    page = chunk.metadata.get("page") or chunk.metadata.get("page_number")
+    page = chunk.metadata.get("page")
     where = f"{chunk.source}, page {page}" if page is not None else chunk.source
     quoted = any(quote_is_verbatim(q, chunk.text) for q in quotes(output))
     return f"  [{number}] {where} (chunk {chunk.index}){' - quoted' if quoted else ''}"
@@ -46,14 +46,19 @@ class ChatSession:
         return [f"answer: {extract_answer(output)}", "sources:", *(cite(n, c, output) for n, c in enumerate(chunks, 1))]
 
 
-def chat_loop(run: Run, model: str, generator_name: str, k: int) -> None:
-    """Read questions from stdin (one per line) until EOF or ``/quit``; print each answer and its sources."""
+def chat_loop(run: Run, model: str, generator_name: str | None, k: int) -> None:
+    """Read questions from stdin (one per line) until EOF or ``/quit``; print each answer and its sources.
+
+    ``model`` naming one of ``eval.models`` chats with that model, its generator and options.
+    """
     meta = run.dataset_meta() if run.path("dataset", "raft_dataset.json").exists() else {}
     layout = run.build("layout", meta.get("layout", run.config.assemble.layout), meta.get("layout_options", {}))
     system_prompt = meta.get("system_prompt") or layout.instruction()
     retriever = run.build("retriever", run.config.eval.retriever, run.config.eval.retriever_options)
     retriever.index(run.chunks())
-    generator = run.build("generator", generator_name, {"model": resolve_model(run, model)})
+    spec = next((m for m in run.config.eval.models if m.name == model), None)
+    options = {"model": resolve_model(run, spec.model if spec else model), **(spec.options if spec else {})}
+    generator = run.build("generator", generator_name or (spec.generator if spec else "transformers"), options)
     session = ChatSession(layout, retriever, generator, system_prompt)
     interactive = sys.stdin.isatty()
     if interactive:

@@ -208,9 +208,13 @@ def check_command(run: Run) -> None:
 def chat(
     run: Run,
     chat_model: Annotated[
-        str, typer.Option("--chat-model", help="Model to chat with ('trained' = this run's).")
+        str,
+        typer.Option("--chat-model", help="Model to chat with: an eval model's name, a model path, or 'trained'."),
     ] = "trained",
-    generator: Annotated[str, typer.Option(help="Generator component answering.")] = "transformers",
+    generator: Annotated[
+        str | None,
+        typer.Option(help="Generator component answering (default: the eval model's of that name, else transformers)."),
+    ] = None,
     k: Annotated[int, typer.Option("-k", help="Chunks retrieved per question.")] = 3,
 ) -> None:
     """Interactive RAG chat: each line you type is answered from the retrieved chunks, with citations."""

@@ -45,7 +45,8 @@ def test_chat_answers_piped_questions_with_sources_and_quits(tmp_path):
     questions = "What colour is item two?\n\nWhat colour is item three?\n/quit\nWhat colour is item one?\n"
     result = subprocess.run(
         [sys.executable, "-m", "raft_core", "chat", "--workdir", str(workdir), "--retriever", "test-keyword",
-         "--layout", "test-marked", "--generator", "test-canned", "--chat-model", "raft", "-k", "2"],
+         "--layout", "test-marked", "--chat-model", "student", "-k", "2",
+         "--set", "eval.models=[{name: student, generator: test-canned, model: raft}]"],
         input=questions, capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
