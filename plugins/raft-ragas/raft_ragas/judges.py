@@ -17,6 +17,16 @@ from raft_core.console import console
 from raft_core.errors import RaftError
 from raft_ragas.options import AnswerCorrectnessOptions, RagasOptions
 
+_LOOP: asyncio.AbstractEventLoop | None = None
+
+
+def event_loop() -> asyncio.AbstractEventLoop:
+    """One event loop for every Ragas call of the process: LiteLLM's async clients and logging stay bound to it."""
+    global _LOOP
+    if _LOOP is None or _LOOP.is_closed():
+        _LOOP = asyncio.new_event_loop()
+    return _LOOP
+
 
 class RagasJudge(Judge):
     """Base: builds the Ragas LLM and a metric, scores items concurrently, turns failures into ``None``."""
@@ -82,7 +92,7 @@ class RagasJudge(Judge):
             for q, p, r, c in zip(questions, predictions, references, contexts, strict=True)
         ]
         self.failures = []
-        scores = asyncio.run(self._score_all(items))
+        scores = event_loop().run_until_complete(self._score_all(items))
         if self.failures:
             console.print(
                 f"[yellow]{self.metric_name}:[/] {len(self.failures)} of {len(items)} items unscored "
