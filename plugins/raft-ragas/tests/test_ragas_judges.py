@@ -133,3 +133,39 @@ def test_answer_correctness_default_local_embeddings(judge):
     assert not any(r["_path"].endswith("/embeddings") for r in judge.server.requests)  # MiniLM ran in-process
     # factuality: 'for' breaks the toy word match -> F1 0 for both; similarity from MiniLM separates them
     assert 0.2 < close <= 0.25 and unrelated < 0.1
+
+
+def test_raft_eval_counts_failed_items_as_unscored(judge, plugin_manager, register_plugin, tmp_path):
+    """Through raft_core.evaluate with throwaway retriever/layout/generator: a judge failure is 'unscored'."""
+    from raft_core.config import RunConfig
+    from raft_core.evaluate import evaluate
+    from raft_core.io import write_jsonl
+    from raft_core.pipeline import Run
+
+    root = Path(__file__).resolve().parents[3]
+    spec = importlib.util.spec_from_file_location("eval_components", root / "tests" / "eval_components.py")
+    components = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(components)
+    register_plugin(components, name="eval-components")
+    eval_set = tmp_path / "qa.jsonl"
+    rows = [("What colour is item zero?", "red"), ("Is item one broken?", "green")]
+    eval_set.write_text("".join(json.dumps({"question": q, "answer": a}) + "\n" for q, a in rows))
+    options = {"model": "openai/judge", "api_base": judge.server.base_url, "api_key_env": None, "retries": 0}
+    config = RunConfig.model_validate(
+        {
+            "workdir": str(tmp_path / "run"),
+            "assemble": {"layout": "test-marked"},
+            "eval": {
+                "retriever": "test-keyword",
+                "judges": ["ragas-context-recall"],
+                "judge_options": {"ragas-context-recall": options},
+                "top_k": [2],
+                "models": [{"name": "m", "generator": "test-canned", "model": "raft"}],
+                "eval_set": str(eval_set),
+            },
+        }
+    )
+    run = Run(config, plugin_manager)
+    write_jsonl(run.path("chunks.jsonl"), components.chunks())
+    metric = evaluate(run)["runs"][0]["metrics"]["ragas-context-recall"]
+    assert metric == {"score": 1.0, "precision": 1.0, "unscored": 1}  # the 'broken' item is unscored, not 0
