@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from raft_core.components import Judge, RunContext
@@ -92,7 +92,8 @@ class RagasJudge(Judge):
             for q, p, r, c in zip(questions, predictions, references, contexts, strict=True)
         ]
         self.failures = []
-        scores = event_loop().run_until_complete(self._score_all(items))
+        with self.context.progress(self.metric_name, len(items)) as advance:
+            scores = event_loop().run_until_complete(self._score_all(items, advance))
         if self.failures:
             console.print(
                 f"[yellow]{self.metric_name}:[/] {len(self.failures)} of {len(items)} items unscored "
@@ -101,7 +102,7 @@ class RagasJudge(Judge):
             )
         return scores
 
-    async def _score_all(self, items: list[dict[str, Any]]) -> list[float | None]:
+    async def _score_all(self, items: list[dict[str, Any]], advance: Callable[[], Any]) -> list[float | None]:
         limit = asyncio.Semaphore(self.options.concurrency)
 
         async def one(index: int, item: dict[str, Any]) -> float | None:
@@ -111,6 +112,8 @@ class RagasJudge(Judge):
                 except Exception as exc:  # any failure of one item leaves it unscored, never 0
                     self.failures.append({"index": index, "error": f"{type(exc).__name__}: {exc}"})
                     return None
+                finally:
+                    advance()
             value = result.value
             if value is None or (isinstance(value, float) and math.isnan(value)):
                 self.failures.append({"index": index, "error": "the metric gave no value (NaN)"})
