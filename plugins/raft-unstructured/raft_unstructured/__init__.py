@@ -1,0 +1,1 @@
+"""raft-core loader partitioning local files with unstructured."""

@@ -1,0 +1,13 @@
+"""Hook implementations: the unstructured loader this distribution adds to raft-core."""
+
+from raft_core import hookimpl
+from raft_unstructured.loader import UnstructuredLoader
+
+
+@hookimpl
+def register_loaders(register):
+    register(
+        "unstructured",
+        UnstructuredLoader,
+        description="Local file or folder partitioned by unstructured (offline; PDFs via pypdf without its PDF extra).",
+    )
