@@ -55,23 +55,23 @@ def run(mode: str, args: argparse.Namespace, base_url: str) -> dict:
         )
         os.environ.setdefault("OPENAI_API_KEY", "sk-benchmark")
         teacher = LiteLLMTeacher(options, RunContext(workdir=Path(workdir)))
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         pairs = sum(1 for _ in teacher.generate(chunks, args.questions))
-        wall = time.perf_counter() - started
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     summary = teacher.summary()
     ideal = summary["calls"] * args.latency / args.concurrency
-    return {"mode": mode, "pairs": pairs, "calls": summary["calls"], "wall_s": wall, "ideal_s": ideal}
+    return {"mode": mode, "pairs": pairs, "calls": summary["calls"], "wall_s": wall, "ideal_s": ideal, "cpu_s": cpu}
 
 
-def bare(client: str, calls: int, args: argparse.Namespace, base_url: str) -> float:
-    """Seconds for ``calls`` answer-sized calls at ``args.concurrency``, with no teacher around them."""
+def bare(client: str, calls: int, args: argparse.Namespace, base_url: str) -> tuple[float, float]:
+    """Wall and CPU seconds for ``calls`` answer-sized calls at ``args.concurrency``, with no teacher around them."""
     import httpx
     from raft_litellm.client import import_litellm
 
     litellm = import_litellm()
     messages = [{"role": "user", "content": "Question: what holds?\n\nContext: " + "Fact 1 holds. " * 20}]
 
-    async def main() -> float:
+    async def main() -> tuple[float, float]:
         semaphore = asyncio.Semaphore(args.concurrency)
         async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=None)) as http:
 
@@ -87,9 +87,9 @@ def bare(client: str, calls: int, args: argparse.Namespace, base_url: str) -> fl
                         )
 
             await asyncio.gather(*(one() for _ in range(args.concurrency)))  # warm-up: connections
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             await asyncio.gather(*(one() for _ in range(calls)))
-            return time.perf_counter() - started
+            return time.perf_counter() - started, time.process_time() - cpu
 
     return asyncio.run(main())
 
@@ -116,14 +116,15 @@ def main() -> None:
             ratio = result["ideal_s"] / result["wall_s"]
             print(
                 f"teacher {mode:9s} calls {result['calls']:4d}  pairs {result['pairs']:4d}  "
-                f"wall {result['wall_s']:.2f} s  ideal {result['ideal_s']:.2f} s  ratio {ratio:.2f}"
+                f"wall {result['wall_s']:.2f} s  ideal {result['ideal_s']:.2f} s  ratio {ratio:.2f}  "
+                f"cpu/call {1000 * result['cpu_s'] / result['calls']:.1f} ms"
             )
         ideal = calls * args.latency / args.concurrency
         for client in ("httpx", "litellm"):
-            wall = bare(client, calls, args, url)
+            wall, cpu = bare(client, calls, args, url)
             print(
                 f"bare {client:12s} calls {calls:4d}              wall {wall:.2f} s  ideal {ideal:.2f} s  "
-                f"ratio {ideal / wall:.2f}"
+                f"ratio {ideal / wall:.2f}  cpu/call {1000 * cpu / calls:.1f} ms"
             )
     finally:
         server.terminate()

@@ -7,6 +7,7 @@ price map to the bundled copy so that it never fetches one.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import os
@@ -196,14 +197,22 @@ def count_tokens(model: str, messages: Messages | None = None, text: str | None 
 
 def price(model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
     """USD cost from litellm's bundled price map; ``None`` for a model it does not know."""
-    litellm = import_litellm()
-    try:
-        prompt_cost, completion_cost = litellm.cost_per_token(
-            model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
-        )
-    except Exception:  # noqa: BLE001 - unknown models raise various errors
+    if not is_priced(model):
         return None
+    prompt_cost, completion_cost = import_litellm().cost_per_token(
+        model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
+    )
     return float(prompt_cost + completion_cost)
+
+
+@functools.cache
+def is_priced(model: str) -> bool:
+    """Whether litellm's price map knows ``model`` (asked once per model: a miss costs about a millisecond)."""
+    try:
+        import_litellm().cost_per_token(model=model, prompt_tokens=1, completion_tokens=1)
+    except Exception:  # noqa: BLE001 - unknown models raise various errors
+        return False
+    return True
 
 
 def redact(text: str, endpoint: Endpoint) -> str:
