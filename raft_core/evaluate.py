@@ -16,6 +16,7 @@ from raft_core.io import read_records, write_json
 from raft_core.pipeline import Run, read_eval_set
 from raft_core.prompts import extract_answer, is_refusal
 from raft_core.records import RaftExample
+from raft_core.report import write_html_report
 
 
 def eval_questions(run: Run) -> list[dict[str, str]]:
@@ -51,7 +52,7 @@ def resolve_model(run: Run, model: str) -> str:
 
 
 def evaluate(run: Run) -> dict[str, Any]:
-    """Evaluate every configured model at every top_k; write eval/report.json and return it."""
+    """Evaluate every configured model at every top_k; write eval/report.json and eval/report.html."""
     cfg = run.config.eval
     meta = run.dataset_meta() if run.path("dataset", "raft_dataset.json").exists() else {}
     layout_name = meta.get("layout", run.config.assemble.layout)
@@ -78,6 +79,12 @@ def evaluate(run: Run) -> dict[str, Any]:
             with run.context.progress(f"{spec.name} top_k={k}", len(conversations)):
                 outputs = generator.generate(conversations)
             failures = generator_failures(generator)
+            if failures:
+                console.print(
+                    f"[yellow]warning:[/] {spec.name} top_k={k}: {len(failures)} of {len(outputs)} questions got no "
+                    f"answer (left unscored): {next(iter(failures.values()))[:200]}",
+                    soft_wrap=True,
+                )
             result = score_run(spec.name, k, questions, outputs, retrieved[k], judges, failures)
             if recall is not None:
                 result["recall_at_k"] = recall[k]
@@ -90,8 +97,6 @@ def evaluate(run: Run) -> dict[str, Any]:
         "runs": results,
     }
     write_json(run.path("eval", "report.json"), report)
-    from raft_core.report import write_html_report
-
     write_html_report(report, run.path("eval", "report.html"))
     return report
 
