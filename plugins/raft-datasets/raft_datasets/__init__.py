@@ -1,0 +1,1 @@
+"""raft-core loader for Hugging Face datasets."""
