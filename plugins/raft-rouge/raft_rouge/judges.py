@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from raft_core.components import Judge
 from raft_rouge.squad import clean, exact_match, token_f1
+
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_UNICODE_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
+
+
+class UnicodeTokenizer:
+    """Lowercased word tokens of any script; each CJK character is one token (rouge-score's is ASCII-only)."""
+
+    def tokenize(self, text: str) -> list[str]:
+        return _UNICODE_TOKEN.findall(text.lower())
 
 
 class RougeOptions(BaseModel):
@@ -17,6 +28,11 @@ class RougeOptions(BaseModel):
     rouge_type: Literal["rouge1", "rouge2", "rougeL", "rougeLsum"] = "rougeL"
     measure: Literal["fmeasure", "precision", "recall"] = "fmeasure"
     use_stemmer: bool = False
+    tokenizer: Literal["default", "unicode"] = Field(
+        "default",
+        description="'default': rouge-score's (ASCII letters and digits only); 'unicode': any script's words, "
+        "each CJK character a token.",
+    )
 
 
 class RougeJudge(Judge):
@@ -31,7 +47,10 @@ class RougeJudge(Judge):
         super().__init__(options, context)
         from rouge_score import rouge_scorer
 
-        self.scorer = rouge_scorer.RougeScorer([options.rouge_type], use_stemmer=options.use_stemmer)
+        tokenizer = UnicodeTokenizer() if options.tokenizer == "unicode" else None
+        self.scorer = rouge_scorer.RougeScorer(
+            [options.rouge_type], use_stemmer=options.use_stemmer, tokenizer=tokenizer
+        )
 
     def score(
         self,

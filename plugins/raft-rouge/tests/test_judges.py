@@ -59,6 +59,15 @@ def test_rouge_l_default_and_types(build):
     ]
 
 
+def test_unicode_tokenizer_scores_any_script(build):
+    default, unicode = build("rouge"), build("rouge", {"tokenizer": "unicode"})
+    preds, refs = ["保修两年", "Die Garantie läuft zwei Jahre"], ["保修三年", "Garantie läuft zwei Jahre"]
+    assert score(default, preds, refs)[0] == 0.0  # rouge-score drops non-ASCII characters
+    chinese, german = score(unicode, preds, refs)
+    assert chinese == pytest.approx(0.75)  # 3 of 4 characters in common
+    assert german == pytest.approx(2 * 0.8 * 1.0 / 1.8)  # 'läuft' is one token: 4 of 5
+
+
 def test_unknown_option_is_an_error(build):
     with pytest.raises(RaftError):
         build("rouge", {"rouge_typ": "rouge1"})
