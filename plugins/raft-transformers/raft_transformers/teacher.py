@@ -25,9 +25,11 @@ EXAMPLE_CHUNK = (
     "company and completed in 1889 for the World's Fair. It is 330 metres tall."
 )
 EXAMPLE_QUESTIONS = ["Who designed the Eiffel Tower?", "When was the Eiffel Tower completed?"]
+# A sentence as final answer: with a bare year here, SmolLM2-135M answered every question with a year.
 EXAMPLE_ANSWER = (
-    f"The context says the tower {prompts.BEGIN_QUOTE}was designed by Gustave Eiffel's company and completed "
-    f"in 1889{prompts.END_QUOTE}, so it was completed in 1889.\n{prompts.ANSWER_TAG} 1889"
+    f"The question asks who designed the tower. The context says: {prompts.BEGIN_QUOTE}It was designed by Gustave "
+    f"Eiffel's company{prompts.END_QUOTE}. So the tower was designed by the company of Gustave Eiffel.\n"
+    f"{prompts.ANSWER_TAG} Gustave Eiffel's company designed the Eiffel Tower."
 )
 PLACEHOLDER_QUESTION = "What does the passage say about this topic?"  # for estimates: questions are not known yet
 
@@ -76,7 +78,7 @@ class TransformersTeacher(Teacher):
     def answer_messages(self, chunk: str, question: str) -> Messages:
         messages = [{"role": "system", "content": prompts.ANSWER_SYSTEM}]
         if self.options.few_shot:
-            example = prompts.ANSWER_USER.format(question=EXAMPLE_QUESTIONS[1], chunk=EXAMPLE_CHUNK)
+            example = prompts.ANSWER_USER.format(question=EXAMPLE_QUESTIONS[0], chunk=EXAMPLE_CHUNK)
             messages += [{"role": "user", "content": example}, {"role": "assistant", "content": EXAMPLE_ANSWER}]
         return [*messages, {"role": "user", "content": prompts.ANSWER_USER.format(question=question, chunk=chunk)}]
 
