@@ -31,7 +31,10 @@ class FilesLoader(Loader):
                 report.skip(str(path), str(reason))
                 continue
             except OSError as error:
-                report.skip(str(path), f"cannot read ({error.strerror or error})")
+                report.skip(str(path), f"cannot read it ({error.strerror or error})")
+                continue
+            except Exception as error:  # noqa: BLE001 - one bad file never stops the run
+                report.skip(str(path), f"could not read it ({type(error).__name__}: {error})")
                 continue
             if documents:
                 report.add(documents[0].metadata["type"])

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -111,10 +113,27 @@ def read_html(path: Path, options: FilesOptions, report: IngestReport) -> list[D
     return [document(path, "html", text or parser.text(), title, **metadata)]
 
 
+@contextlib.contextmanager
+def quiet(logger_name: str) -> Iterator[None]:
+    """Silence a library's warnings (pypdf's 'EOF marker not found'): the skip reason says it in one line."""
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def read_pdf(path: Path, options: FilesOptions, report: IngestReport) -> list[Document]:
     """Text page by page (pypdf); ``metadata["pages"]`` holds ``[start_offset, page_number]`` pairs."""
+    with quiet("pypdf"):
+        return pdf_document(path)
+
+
+def pdf_document(path: Path) -> list[Document]:
+    """The one document of the PDF at ``path``; raises :class:`SkipFile` when it has no readable text."""
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
 
     try:
         reader = PdfReader(path)
@@ -135,7 +154,7 @@ def read_pdf(path: Path, options: FilesOptions, report: IngestReport) -> list[Do
         title = str((reader.metadata or {}).get("/Title") or "").strip()
     except SkipFile:
         raise
-    except (PyPdfError, OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+    except Exception as error:  # noqa: BLE001 - pypdf raises many types on damaged files
         raise SkipFile(f"unreadable PDF ({type(error).__name__}: {error})") from None
     if not parts:
         raise SkipFile("PDF has no extractable text (scanned images?)")
