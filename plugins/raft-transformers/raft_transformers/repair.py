@@ -25,14 +25,15 @@ def best_sentence(chunk: str, answer: str) -> str:
 def repair_answer(answer: str, chunk: str) -> tuple[str, list[str]]:
     """``answer`` with what is missing added, and the list of repairs made (``answer_tag``, ``quote``).
 
-    No ``<ANSWER>:`` tag: the last sentence becomes the final answer. No quote found verbatim in
+    No ``<ANSWER>:`` tag: the last complete sentence becomes the final answer. No quote found verbatim in
     ``chunk``: the chunk sentence closest to the answer is quoted before it.
     """
     text = answer.strip()
     repairs: list[str] = []
     if ANSWER_TAG not in text:
         plain = text.replace(BEGIN_QUOTE, "").replace(END_QUOTE, "")
-        last = (sentences(plain) or [plain])[-1]
+        parts = sentences(plain) or [plain]
+        last = ([s for s in parts if s.endswith((".", "!", "?"))] or parts)[-1]  # skip a fragment cut by max tokens
         text = f"{text}\n{ANSWER_TAG} {last}"
         repairs.append("answer_tag")
     if not any(quote_is_verbatim(q, chunk) for q in quotes(text)):
