@@ -7,15 +7,72 @@ the dataset does not depend on the order questions arrive in: same seed, same da
 from __future__ import annotations
 
 import hashlib
+import json
 import random
+from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import overload
 
 from raft_core.components import DistractorPolicy
 from raft_core.config import AssembleConfig
 from raft_core.errors import RaftError
+from raft_core.io import read_records
 from raft_core.records import Chunk, QAPair, RaftExample
+
+
+class ChunkStore(Sequence[Chunk]):
+    """The chunks of a JSONL file, read on demand through an offset index (streaming assembly).
+
+    Keeps one file offset per chunk and an id -> position map, not the texts: 1M chunks of
+    1 KB take ~150 MB instead of ~1.5 GB. ``store[i]`` and ``store.get(id)`` read one line;
+    iterating streams the file. Use as a context manager (or call :meth:`close`).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.offsets = array("q")
+        self.positions: dict[str, int] = {}
+        offset = 0
+        with self.path.open("rb") as handle:
+            for line in handle:
+                if line.strip():
+                    self.positions[json.loads(line)["id"]] = len(self.offsets)
+                    self.offsets.append(offset)
+                offset += len(line)
+        self.handle = self.path.open("rb")
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    @overload
+    def __getitem__(self, index: int) -> Chunk: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Chunk]: ...
+    def __getitem__(self, index: int | slice) -> Chunk | list[Chunk]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        self.handle.seek(self.offsets[index])
+        return Chunk.from_dict(json.loads(self.handle.readline()))
+
+    def __iter__(self) -> Iterator[Chunk]:
+        return read_records(self.path, Chunk)
+
+    def get(self, chunk_id: str, default: Chunk | None = None) -> Chunk | None:
+        """The chunk with id ``chunk_id`` (mapping-style lookup, as ``assemble`` uses)."""
+        position = self.positions.get(chunk_id)
+        return default if position is None else self[position]
+
+    def close(self) -> None:
+        self.handle.close()
+
+    def __enter__(self) -> ChunkStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def split_of(key: str, seed: int, validation: float, test: float) -> str:
@@ -34,6 +91,7 @@ class AssemblyStats:
 
     kinds: Counter[str] = field(default_factory=Counter)
     splits: Counter[str] = field(default_factory=Counter)
+    split_kinds: Counter[tuple[str, str]] = field(default_factory=Counter)
     skipped_missing_chunk: int = 0
 
     def to_dict(self) -> dict[str, object]:
@@ -45,18 +103,21 @@ class AssemblyStats:
             "oracle_rate": (self.kinds["oracle"] / total) if total else None,
             "refusal_rate": (self.kinds["refusal"] / total) if total else None,
             "skipped_missing_chunk": self.skipped_missing_chunk,
+            "split_kinds": {s: {k: n for (s2, k), n in self.split_kinds.items() if s2 == s} for s in self.splits},
         }
 
 
 def assemble(
     qa_pairs: Iterable[QAPair],
-    chunks: Mapping[str, Chunk],
+    chunks: Mapping[str, Chunk] | ChunkStore,
     policy: DistractorPolicy,
     config: AssembleConfig,
     seed: int,
     stats: AssemblyStats,
 ) -> Iterator[RaftExample]:
     """Yield one RaftExample per QA pair (streaming); ``policy`` must already be fitted.
+
+    ``chunks`` maps chunk ids to chunks: a dict, or a :class:`ChunkStore` that reads them on demand.
 
     With probability R the example is a refusal: k+1 distractors, no oracle, and the
     refusal answer. Otherwise with probability P the oracle is among k distractors,
@@ -88,6 +149,7 @@ def assemble(
         )
         stats.kinds[kind] += 1
         stats.splits[split] += 1
+        stats.split_kinds[split, kind] += 1
         yield RaftExample(
             id=qa.id if kind != "refusal" else f"{qa.id}-refusal",
             question=qa.question,

@@ -2,7 +2,7 @@
 
     ingest    -> documents.jsonl, chunks.jsonl, ingest_report.json
     generate  -> qa.jsonl (the teacher keeps its own resumable cache under teacher/)
-    assemble  -> dataset/examples.jsonl, dataset/raft_dataset.json, dataset/<format>/...
+    assemble  -> dataset/examples.jsonl, dataset/raft_dataset.json, dataset/README.md (card), dataset/<format>/...
     train     -> model/
     eval      -> eval/report.json (+ whatever the report writer adds)
 
@@ -17,7 +17,8 @@ from typing import Any
 
 from rich.markup import escape
 
-from raft_core.assemble import AssemblyStats, assemble
+from raft_core.assemble import AssemblyStats, ChunkStore, assemble
+from raft_core.card import write_card
 from raft_core.components import RunContext
 from raft_core.config import RunConfig, dump_config
 from raft_core.console import console
@@ -120,15 +121,15 @@ class Run:
     def assemble(self) -> dict[str, Any]:
         """Build RAFT examples and write every configured output format."""
         cfg = self.config.assemble
-        chunks = {c.id: c for c in self.chunks()}
         policy = self.build("distractor", cfg.distractor, cfg.distractor_options)
-        policy.fit(list(chunks.values()))
         layout = self.build("layout", cfg.layout, cfg.layout_options)
         formatters = {name: self.build("formatter", name, cfg.formatter_options.get(name)) for name in cfg.formats}
         qa = read_records(self.require("qa.jsonl", stage="generate"), QAPair)
         stats = AssemblyStats()
         dataset = self.path("dataset")
-        write_jsonl(dataset / "examples.jsonl", assemble(qa, chunks, policy, cfg, self.config.seed, stats))
+        with ChunkStore(self.require("chunks.jsonl", stage="ingest")) as chunks:  # streamed, not held in memory
+            policy.fit(chunks)
+            write_jsonl(dataset / "examples.jsonl", assemble(qa, chunks, policy, cfg, self.config.seed, stats))
         files: dict[str, list[str]] = {}
         for name, formatter in formatters.items():
             examples = read_records(dataset / "examples.jsonl", RaftExample)
@@ -142,6 +143,7 @@ class Run:
             "config": self.config.model_dump(mode="json"),
         }
         write_json(dataset / DATASET_META, meta)
+        write_card(dataset, meta)
         return {"dataset": str(dataset), **stats.to_dict()}
 
     def train(self) -> dict[str, Any]:

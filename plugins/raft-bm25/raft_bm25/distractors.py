@@ -27,22 +27,28 @@ class Bm25Policy(DistractorPolicy):
 
     def fit(self, chunks: Sequence[Chunk]) -> None:
         self.chunks = chunks
-        self.bm25 = Bm25Index([c.text for c in chunks], self.options)
+        texts, self.doc_ids = [], []
+        for chunk in chunks:
+            texts.append(chunk.text)
+            self.doc_ids.append(chunk.doc_id)
+        self.bm25 = Bm25Index(texts, self.options)
         self.negatives = lru_cache(maxsize=4096)(self._negatives)
 
-    def _negatives(self, oracle_id: str, doc_id: str, text: str, want: int) -> list[int]:
-        """At least ``want`` hard negatives (fewer only if the collection has no more), best first."""
+    def _negatives(self, doc_id: str, text: str, want: int) -> list[int]:
+        """At least ``want`` hard negatives (fewer only if the collection has no more), best first.
+
+        Chunks of the oracle's document (the oracle included) are never negatives."""
         depth = want + 8
         while True:
             ranked = self.bm25.ranked(text, depth)
-            found = [i for i, _ in ranked if self.chunks[i].doc_id != doc_id and self.chunks[i].id != oracle_id]
+            found = [i for i, _ in ranked if self.doc_ids[i] != doc_id]
             if len(found) >= want or depth >= self.bm25.size:
                 return found
             depth *= 4
 
     def choose(self, oracle: Chunk, k: int, rng: random.Random) -> list[Chunk]:
         want = max(k, self.options.candidates or 0)
-        found = self.negatives(oracle.id, oracle.doc_id, oracle.text, want)
+        found = self.negatives(oracle.doc_id, oracle.text, want)
         if len(found) < k:
             raise RaftError(
                 f"distractor policy 'bm25': only {len(found)} chunks outside the oracle's document "

@@ -107,3 +107,25 @@ def test_random_policy_falls_back_to_the_oracle_document_with_a_warning_then_err
     assert chunks[0] not in picked and chunks[6] in picked and len({c.id for c in picked}) == 4
     with pytest.raises(RaftError, match="6 chunks besides the oracle, 7 distractors needed"):
         policy.choose(chunks[0], 7, random.Random(0))
+
+
+def test_streamed_chunk_store_assembles_the_same_examples_as_a_dict(tmp_path):
+    from raft_formats.samples import write_synthetic_workdir
+
+    from raft_core.assemble import AssemblyStats, ChunkStore, assemble
+    from raft_core.config import AssembleConfig
+    from raft_core.io import read_records
+    from raft_core.records import QAPair
+
+    write_synthetic_workdir(tmp_path, documents=20, chunks_per_document=5, questions=200)
+    qa = list(read_records(tmp_path / "qa.jsonl", QAPair))
+    config = AssembleConfig(num_distractors=4, refusal_probability=0.3)
+    results = []
+    with ChunkStore(tmp_path / "chunks.jsonl") as store:
+        assert len(store) == 100 and list(store)[7] == store[7] == store[-93] and store[2:4] == list(store)[2:4]
+        assert store.get(store[5].id) == store[5] and store.get("missing") is None
+        for chunks in (store, {c.id: c for c in store}):
+            policy = RandomPolicy(RandomPolicy.Options(), RunContext(workdir=tmp_path))
+            policy.fit(chunks if chunks is store else list(chunks.values()))
+            results.append([e.to_dict() for e in assemble(qa, chunks, policy, config, 5, AssemblyStats())])
+    assert results[0] == results[1] and len(results[0]) == 200

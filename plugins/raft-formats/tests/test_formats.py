@@ -77,6 +77,21 @@ def test_gorilla_columns_are_the_reference_ones(dataset):
         assert row["instruction"].endswith("</DOCUMENT>\n" + row["question"])
 
 
+def test_dataset_card_reports_configuration_and_statistics(dataset):
+    card = (dataset / "README.md").read_text()
+    meta = json.loads((dataset / "raft_dataset.json").read_text())
+    kinds, split_kinds = meta["stats"]["kinds"], meta["stats"]["split_kinds"]
+    observed_p = kinds["oracle"] / (kinds["oracle"] + kinds["distractor_only"])
+    assert f"| oracle probability P (of non-refusal examples) | 0.8 / {observed_p:.3f} |" in card
+    assert f"| refusal probability R | 0.2 / {kinds['refusal'] / 300:.3f} |" in card
+    assert "| distractor policy | `random` |" in card and "| layout | `raft` |" in card
+    train = split_kinds["train"]
+    total = sum(train.values())
+    assert f"| train | {train['oracle']} | {train['distractor_only']} | {train.get('refusal', 0)} | {total} |" in card
+    assert "- `chat`: `chat/train.jsonl`, `chat/validation.jsonl`, `chat/test.jsonl`" in card
+    assert meta["system_prompt"] in card
+
+
 def test_openai_rows_pass_the_validator_and_the_validator_rejects_bad_rows(dataset):
     for split in SPLITS:
         for row in rows(dataset / "openai" / f"{split}.jsonl"):

@@ -1,0 +1,1 @@
+"""raft-core dense components (sentence-transformers): a retriever and an embedding distractor policy."""
