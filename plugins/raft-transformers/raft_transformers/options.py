@@ -24,11 +24,13 @@ class ModelOptions(BaseModel):
     device: str | None = Field(None, description="torch device ('cpu', 'cuda'); default: where transformers loads.")
 
     def load_chat(self, seed: int = 0) -> ChatModel:
-        """Load the model and tokenizer into a :class:`ChatModel` (``seed`` is used when sampling)."""
+        """Load the model (an adapter merged into its base) into a :class:`ChatModel` (``seed`` for sampling)."""
         from raft_transformers.chat import ChatModel
         from raft_transformers.models import load_model
 
         model, tokenizer = load_model(
             self.model, dtype=self.dtype, trust_remote_code=self.trust_remote_code, device=self.device
         )
+        if hasattr(model, "merge_and_unload"):  # a LoRA adapter: merged for inference, no per-layer overhead
+            model = model.merge_and_unload()
         return ChatModel(model, tokenizer, max_new_tokens=self.max_new_tokens, temperature=self.temperature, seed=seed)

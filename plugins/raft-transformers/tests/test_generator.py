@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 from raft_transformers.chat import accepts_system, merge_system
 
 from raft_core.components import RunContext
@@ -87,3 +88,22 @@ def test_listing_the_plugin_imports_nothing_heavy():
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_an_adapter_folder_is_merged_for_generation(plugin_manager, tiny_model, tmp_path):
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    peft_model = get_peft_model(
+        AutoModelForCausalLM.from_pretrained(tiny_model),
+        LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False),
+    )
+    peft_model.save_pretrained(tmp_path / "adapter")
+    options = {"model": str(tmp_path / "adapter"), "max_new_tokens": 6}
+    generator = plugin_manager.build("generator", "transformers", options, RunContext(workdir=tmp_path))
+    outputs = generator.generate(CONVERSATIONS)
+    assert len(outputs) == 3 and generator.failures == []
+    assert type(generator.chat.model).__name__ == "LlamaForCausalLM"  # merged: no peft wrapper left
+    prompt = generator.chat.tokenizer(generator.chat.render(CONVERSATIONS[2]), return_tensors="pt")
+    merged = generator.chat.model(**prompt).logits
+    assert torch.allclose(merged, peft_model.eval()(**prompt).logits, atol=1e-5)
