@@ -21,7 +21,7 @@ from raft_files.walker import WalkOptions, file_type, iter_files
 from raft_core.components import Loader
 from raft_core.errors import RaftError
 from raft_core.records import Document, IngestReport
-from raft_unstructured.offline import use_local_spacy
+from raft_unstructured.offline import quiet_unstructured, use_local_spacy
 
 TEXT_TYPES = {"txt", "text", "md", "markdown", "html", "htm", "xml", "csv", "tsv", "rst", "org"}
 """Types decoded by raft-files first (binary refused, encoding detected) and passed to unstructured."""
@@ -88,6 +88,8 @@ class UnstructuredLoader(Loader):
 
     def load(self, source: str, report: IngestReport) -> Iterator[Document]:
         options: UnstructuredOptions = self.options  # type: ignore[assignment]
+        if self.context.offline:
+            quiet_unstructured()
         pdf_parser = options.pdf
         if pdf_parser != "pypdf" and pdf_support_missing():
             if pdf_parser == "unstructured":

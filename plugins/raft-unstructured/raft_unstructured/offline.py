@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 import functools
+import os
+
+QUIET_ENV = {"SCARF_NO_ANALYTICS": "1", "UNSTRUCTURED_DISABLE_NOTICE": "1"}
+"""Defaults set by offline runs before unstructured is imported: no analytics ping, no banner on stdout."""
+
+
+def quiet_unstructured() -> None:
+    """Opt out of unstructured's import-time analytics request and its usage banner (unless the user set them)."""
+    for name, value in QUIET_ENV.items():
+        os.environ.setdefault(name, value)
 
 
 @functools.cache
