@@ -69,3 +69,14 @@ def test_bad_sources_are_errors_naming_them(tmp_path):
         load(tmp_path, "raft-core-tests/no-such-dataset", split="train")
     with pytest.raises(ValidationError):
         HfDatasetLoader.Options(text_column="body")
+
+
+def test_folder_of_data_files_gives_one_split_per_file_name(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "train.jsonl").write_text('{"text": "a training row"}\n')
+    (tmp_path / "data" / "test.jsonl").write_text('{"text": "a test row"}\n')
+    documents, _ = load(tmp_path, tmp_path / "data")
+    assert [d.text for d in documents] == ["a training row"]
+    documents, _ = load(tmp_path, tmp_path / "data", split="test")
+    assert [d.text for d in documents] == ["a test row"]
+    assert (tmp_path / "run" / "cache" / "datasets").is_dir()
