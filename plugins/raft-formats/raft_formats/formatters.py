@@ -6,6 +6,7 @@ import contextlib
 import json
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -21,19 +22,32 @@ SPLITS = ("train", "validation", "test")
 RowShape = Literal["chat", "completion", "openai", "gorilla"]
 
 
+def _keep_nonempty(paths: dict[str, Path], counts: Counter[str]) -> dict[str, Path]:
+    """Delete the files of splits without examples (``datasets`` cannot load an empty file); return the rest."""
+    for split, path in paths.items():
+        if not counts[split]:
+            path.unlink()
+    return {split: path for split, path in paths.items() if counts[split]}
+
+
 class JsonlFormatter(Formatter):
-    """``train.jsonl``, ``validation.jsonl``, ``test.jsonl`` (each written atomically; streaming)."""
+    """``train.jsonl``, ``validation.jsonl``, ``test.jsonl`` (each written atomically; streaming).
+
+    A split without examples gets no file (a stale one is removed).
+    """
 
     shape: ClassVar[str]
 
     def write(self, examples: Iterable[RaftExample], layout: Layout, out_dir: Path) -> list[Path]:
         row = ROWS[self.shape]
         paths = {split: Path(out_dir) / f"{split}.jsonl" for split in SPLITS}
+        counts: Counter[str] = Counter()
         with contextlib.ExitStack() as stack:
             handles = {split: stack.enter_context(atomic_open(path)) for split, path in paths.items()}
             for example in examples:
                 handles[example.split].write(json.dumps(row(example, layout), ensure_ascii=False) + "\n")
-        return list(paths.values())
+                counts[example.split] += 1
+        return list(_keep_nonempty(paths, counts).values())
 
 
 class ChatFormatter(JsonlFormatter):
@@ -90,8 +104,10 @@ def _schema(shape: str) -> Any:
     return pa.schema(fields)
 
 
-def write_parquet(examples: Iterable[RaftExample], layout: Layout, out_dir: Path, options: TableOptions) -> list[Path]:
-    """One parquet file per split, written in batches (streaming) into a temporary file then renamed."""
+def write_parquet(
+    examples: Iterable[RaftExample], layout: Layout, out_dir: Path, options: TableOptions
+) -> dict[str, Path]:
+    """One parquet file per split with examples, written in batches (streaming) into a temporary file then renamed."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -103,15 +119,18 @@ def write_parquet(examples: Iterable[RaftExample], layout: Layout, out_dir: Path
         handles = {s: stack.enter_context(atomic_open(p, "wb")) for s, p in paths.items()}
         writers = {s: stack.enter_context(pq.ParquetWriter(h, schema)) for s, h in handles.items()}
         batches: dict[str, list[Row]] = {s: [] for s in SPLITS}
+        counts: Counter[str] = Counter()
         for example in examples:
             batch = batches[example.split]
             batch.append(row(example, layout))
+            counts[example.split] += 1
             if len(batch) >= options.batch_size:
                 writers[example.split].write_table(pa.Table.from_pylist(batch, schema=schema))
                 batch.clear()
         for split, batch in batches.items():
-            writers[split].write_table(pa.Table.from_pylist(batch, schema=schema))
-    return list(paths.values())
+            if batch:
+                writers[split].write_table(pa.Table.from_pylist(batch, schema=schema))
+    return _keep_nonempty(paths, counts)
 
 
 class ParquetFormatter(Formatter):
@@ -120,7 +139,7 @@ class ParquetFormatter(Formatter):
     Options = TableOptions
 
     def write(self, examples: Iterable[RaftExample], layout: Layout, out_dir: Path) -> list[Path]:
-        return write_parquet(examples, layout, out_dir, self.options)
+        return list(write_parquet(examples, layout, out_dir, self.options).values())
 
 
 @contextlib.contextmanager
@@ -134,7 +153,11 @@ def _scratch(beside: Path) -> Iterator[Path]:
 
 
 class HfFormatter(Formatter):
-    """A ``datasets.DatasetDict`` (train/validation/test) saved with ``save_to_disk``; chat columns by default."""
+    """A ``datasets.DatasetDict`` (train/validation/test) saved with ``save_to_disk``.
+
+    Chat columns by default (option ``rows``); built from streamed parquet files, not in memory. Splits without
+    examples are left out (``datasets`` 5 saves an empty split but cannot load it back).
+    """
 
     Options = TableOptions
 
@@ -144,10 +167,8 @@ class HfFormatter(Formatter):
         out_dir = Path(out_dir)
         with _scratch(out_dir) as scratch:
             files = write_parquet(examples, layout, scratch / "parquet", self.options)
-            splits = {
-                f.stem: datasets.Dataset.from_parquet(str(f), cache_dir=str(scratch / "cache"), keep_in_memory=False)
-                for f in files
-            }
+            cache = str(scratch / "cache")
+            splits = {split: datasets.Dataset.from_parquet(str(path), cache_dir=cache) for split, path in files.items()}
             datasets.DatasetDict(splits).save_to_disk(str(scratch / "dataset"))
             shutil.rmtree(out_dir, ignore_errors=True)
             (scratch / "dataset").rename(out_dir)

@@ -142,3 +142,21 @@ def test_chat_output_trains_one_step_in_trl_sft_trainer(dataset, tiny_model, tmp
     )
     result = trainer.train()
     assert result.global_step == 1 and result.training_loss > 0
+
+
+def test_a_split_without_examples_gets_no_file_and_the_rest_still_loads(assemble_run, tmp_path):
+    import datasets
+
+    dataset = assemble_run(
+        tmp_path / "run",
+        questions=60,
+        documents=12,
+        formats=["chat", "hf", "parquet"],
+        splits={"validation": 0.0, "test": 0.3, "by": "chunk"},
+    )
+    assert sorted(p.name for p in (dataset / "chat").iterdir()) == ["test.jsonl", "train.jsonl"]
+    assert sorted(p.name for p in (dataset / "parquet").iterdir()) == ["test.parquet", "train.parquet"]
+    hf = datasets.load_from_disk(str(dataset / "hf"))
+    assert sorted(hf) == ["test", "train"] and hf["train"].num_rows + hf["test"].num_rows == 60
+    files = {s: str(dataset / "chat" / f"{s}.jsonl") for s in ("train", "test")}
+    assert datasets.load_dataset("json", data_files=files, cache_dir=str(tmp_path / "cache"))["test"].num_rows > 0
