@@ -161,6 +161,14 @@ class TrlTrainer(Trainer):
             callbacks=[console_logger()],
         )
         trainer.remove_callback(PrinterCallback)
+        attention = str(getattr(trainer.model.config, "_attn_implementation", ""))
+        if opts.packing and opts.packing_strategy == "bfd" and "flash" not in attention:
+            console.print(
+                f"trl: packing 'bfd' is padding-free: with {escape(attention or 'this')} attention each batch is one "
+                "long sequence, slower than no packing (benchmarks/trainer_throughput.py); packing_strategy: wrapped "
+                "is faster but lets packed examples attend to each other",
+                soft_wrap=True,
+            )
         return Prepared(trainer, tokenizer, base, fmt, source, {k: len(v) for k, v in splits.items()}, template_note)
 
     def train(self, dataset_dir: Path, output_dir: Path) -> Path:

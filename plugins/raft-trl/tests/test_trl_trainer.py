@@ -83,11 +83,18 @@ def test_full_finetune_on_completion_data(tiny_model: Path, tmp_path: Path) -> N
     assert (out / "model.safetensors").is_file() and not (out / "adapter_config.json").exists()
 
 
-def test_packing_packs_examples(tiny_model: Path, tmp_path: Path) -> None:
+def test_packing_packs_examples(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Packed sequences hold several examples and keep the assistant-only labels; training runs on them."""
     dataset = make_workdir(tmp_path, n=16)
     trainer = make_trainer(tmp_path, tiny_model, packing=True, max_length=256, max_steps=2)
     prepared = trainer.prepare(dataset, tmp_path / "out")
-    assert len(prepared.trainer.train_dataset) < 16
+    packed = prepared.trainer.train_dataset
+    assert len(packed) < 16 and "packing 'bfd' is padding-free" in capsys.readouterr().err
+    batch = prepared.trainer.data_collator([packed[0]])
+    ids, labels = batch["input_ids"][0].tolist(), batch["labels"][0].tolist()
+    kept = prepared.tokenizer.decode([i for i, label in zip(ids, labels, strict=True) if label != -100])
+    masked = prepared.tokenizer.decode([i for i, label in zip(ids, labels, strict=True) if label == -100])
+    assert kept.count("<ANSWER>") >= 2 and "<DOCUMENT>" not in kept and masked.count("<DOCUMENT>") >= 2
     out = trainer.train(dataset, tmp_path / "model")
     assert report(out)["global_step"] == 2
 
