@@ -188,15 +188,18 @@ def read_docx(path: Path, options: FilesOptions, report: IngestReport) -> list[D
 
 
 def read_json_items(path: Path, options: FilesOptions, report: IngestReport) -> list[Document]:
-    """A .json file (a list of objects, or one object) or a .jsonl file (one object a line)."""
+    """A .json file (a list of objects, or one object) or a .jsonl file (one object a line).
+
+    Documents note their position: ``metadata["line"]`` (JSONL, from 1) or ``metadata["index"]`` (JSON, from 0).
+    """
     kind = "jsonl" if path.suffix.lower() == ".jsonl" else "json"
     source, _ = read_text_file(path, options)
-    items: list[tuple[str, Any]] = []
+    items: list[tuple[str, dict[str, int], Any]] = []
     if kind == "jsonl":
         for number, line in enumerate(source.splitlines(), start=1):
             if line.strip():
                 try:
-                    items.append((f"{path}:{number}", json.loads(line)))
+                    items.append((f"{path}:{number}", {"line": number}, json.loads(line)))
                 except json.JSONDecodeError as error:
                     report.skip(f"{path}:{number}", f"invalid JSON line ({error.msg})")
     else:
@@ -205,9 +208,9 @@ def read_json_items(path: Path, options: FilesOptions, report: IngestReport) -> 
         except json.JSONDecodeError as error:
             raise SkipFile(f"invalid JSON ({error.msg} at line {error.lineno})") from None
         rows = data if isinstance(data, list) else [data]
-        items = [(f"{path}[{i}]", item) for i, item in enumerate(rows)]
+        items = [(f"{path}[{i}]", {"index": i}, item) for i, item in enumerate(rows)]
     documents = []
-    for where, item in items:
+    for where, position, item in items:
         text = item.get(options.text_field) if isinstance(item, dict) else None
         if not isinstance(text, str) or not text.strip():
             report.skip(where, f"no text in field {options.text_field!r}")
@@ -220,7 +223,7 @@ def read_json_items(path: Path, options: FilesOptions, report: IngestReport) -> 
                 source=str(path),
                 id=str(ident) if ident is not None else "",
                 title=str(title) if title is not None else path.stem,
-                metadata={"type": kind, "item": where.removeprefix(str(path)).strip(":[]") or "0"},
+                metadata={"type": kind, **position},
             )
         )
     if not documents and not items:

@@ -174,6 +174,7 @@ def test_json_fields_are_configurable(tmp_path):
     options = {"text_field": "body", "title_field": "name", "id_field": "key"}
     documents, report = load(tmp_path, tmp_path, **options)
     assert [(d.id, d.title, d.text) for d in documents] == [("a", "Alpha", "First body."), ("c", "rows", "Third.")]
+    assert [d.metadata for d in documents] == [{"type": "json", "index": 0}, {"type": "jsonl", "line": 1}]
     skipped = [(s.path.removeprefix(str(tmp_path)), s.reason) for s in report.skipped]
     assert skipped == [
         ("/rows.json[1]", "no text in field 'body'"),
