@@ -64,6 +64,10 @@ def launch_command(options: AccelerateOptions, payload: dict[str, Any]) -> list[
 
 def launch(options: AccelerateOptions, seed: int, dataset_dir: Path, output_dir: Path) -> Path:
     """Run the training under ``accelerate launch``, echoing its output; the report proves it finished."""
+    import torch
+
+    if options.fsdp and not torch.cuda.is_available():
+        raise RaftError("trainer option fsdp: true needs GPUs (accelerate's FSDP refuses CPU); use fsdp: false (DDP)")
     payload = {
         "options": options.model_dump(mode="json", exclude_unset=True) | {"seed": seed},
         "dataset_dir": str(dataset_dir),

@@ -76,6 +76,11 @@ def run_training(options: AccelerateOptions, seed: int, dataset_dir: Path, outpu
 
     accelerator = build_accelerator(options)
     main = accelerator.is_main_process
+    console.print(
+        f"accelerate: process {accelerator.process_index} of {accelerator.num_processes} on {accelerator.device} "
+        f"({accelerator.distributed_type})",
+        soft_wrap=True,
+    )
     folder = output_dir / "checkpoints"
     if main:
         output_dir.mkdir(parents=True, exist_ok=True)

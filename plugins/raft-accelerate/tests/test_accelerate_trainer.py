@@ -14,6 +14,7 @@ from raft_trl.data import training_chat_template
 from raft_trl.samples import chat_rows, make_workdir
 
 from raft_core.components import RunContext
+from raft_core.errors import RaftError
 
 FAST = {"batch_size": 4, "logging_steps": 1, "save_steps": 1000, "learning_rate": 5e-3}
 CONFIGS = Path(__file__).resolve().parents[3] / "configs" / "accelerate"
@@ -50,6 +51,12 @@ def test_two_cpu_processes_really_run(tiny_model: Path, tmp_path: Path) -> None:
     assert len({r["pid"] for r in data["ranks"]}) == 2 and "MULTI_CPU" in data["distributed_type"]
     assert data["global_step"] == 3 and (out / "adapter_model.safetensors").is_file()
     assert (out / "checkpoints" / "step-2" / "raft_progress.json").is_file()
+
+
+def test_fsdp_without_gpu_says_so(tiny_model: Path, tmp_path: Path) -> None:
+    dataset = make_workdir(tmp_path, n=4)
+    with pytest.raises(RaftError, match="fsdp: true needs GPUs"):
+        make_trainer(tmp_path, tiny_model, fsdp=True, num_processes=2).train(dataset, tmp_path / "model")
 
 
 def test_resume_continues_exactly(tiny_model: Path, tmp_path: Path) -> None:
