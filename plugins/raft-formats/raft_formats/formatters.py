@@ -165,11 +165,17 @@ class HfFormatter(Formatter):
         import datasets
 
         out_dir = Path(out_dir)
-        with _scratch(out_dir) as scratch:
-            files = write_parquet(examples, layout, scratch / "parquet", self.options)
-            cache = str(scratch / "cache")
-            splits = {split: datasets.Dataset.from_parquet(str(path), cache_dir=cache) for split, path in files.items()}
-            datasets.DatasetDict(splits).save_to_disk(str(scratch / "dataset"))
-            shutil.rmtree(out_dir, ignore_errors=True)
-            (scratch / "dataset").rename(out_dir)
+        bars = datasets.is_progress_bar_enabled()
+        datasets.disable_progress_bars()  # per-shard bars would interleave with the run's own progress
+        try:
+            with _scratch(out_dir) as scratch:
+                files = write_parquet(examples, layout, scratch / "parquet", self.options)
+                cache = str(scratch / "cache")
+                splits = {s: datasets.Dataset.from_parquet(str(p), cache_dir=cache) for s, p in files.items()}
+                datasets.DatasetDict(splits).save_to_disk(str(scratch / "dataset"))
+                shutil.rmtree(out_dir, ignore_errors=True)
+                (scratch / "dataset").rename(out_dir)
+        finally:
+            if bars:
+                datasets.enable_progress_bars()
         return [out_dir]
