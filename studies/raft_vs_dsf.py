@@ -39,6 +39,7 @@ from raft_core.testing import OFFLINE_ENV  # noqa: E402
 
 FULL = {"docs": 40, "epochs": 3, "max_steps": 60, "max_questions": 40}
 QUICK = {"docs": 24, "epochs": 2, "max_steps": 16, "max_questions": 16}
+GENERATION = {"max_new_tokens": 96, "batch_size": 8}
 
 
 def parse_args() -> argparse.Namespace:
@@ -54,7 +55,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--max-steps", type=int)
     parser.add_argument("--max-questions", type=int)
-    parser.add_argument("--learning-rate", type=float, default=2e-4)
+    parser.add_argument("--learning-rate", type=float, default=3e-4)
     return parser.parse_args()
 
 
@@ -83,17 +84,21 @@ def config(args: argparse.Namespace, preset: dict[str, Any], name: str, distract
                     "epochs": preset["epochs"],
                     "max_steps": preset["max_steps"],
                     "learning_rate": args.learning_rate,
+                    "batch_size": 2,
+                    "gradient_accumulation": 4,
+                    "max_length": 768,
+                    "logging_steps": 4,
                 },
             },
             "eval": {
                 "retriever": "bm25",
                 "top_k": [args.top_k],
-                "judges": ["f1", "exact-match"],
+                "judges": ["f1", "exact-match", "contains"],
                 "max_questions": preset["max_questions"],
                 "models": [
-                    {"name": "base", "model": args.model},
-                    {"name": "dsf", "model": str(args.workdir / "dsf" / "model")},
-                    {"name": "raft", "model": "trained"},
+                    {"name": "base", "model": args.model, "options": GENERATION},
+                    {"name": "dsf", "model": str(args.workdir / "dsf" / "model"), "options": GENERATION},
+                    {"name": "raft", "model": "trained", "options": GENERATION},
                 ],
             },
         }
