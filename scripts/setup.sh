@@ -6,9 +6,20 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
+# Optional extras the test suite exercises (token/semantic splitting, HF datasets, local embeddings).
+extras() {
+  case "$1" in
+    raft-splitters) echo "[token,semantic]" ;;
+    raft-formats) echo "[hf]" ;;
+    raft-ragas) echo "[local-embeddings]" ;;
+  esac
+}
 plugins=()
 for dir in plugins/*/ examples/*/; do
-  [ -f "$dir/pyproject.toml" ] && plugins+=(-e "$dir")
+  dir=${dir%/}
+  [ -f "$dir/pyproject.toml" ] && plugins+=(-e "$dir$(extras "$(basename "$dir")")")
 done
-.venv/bin/python -m pip install -q torch==2.13.0 -e ".[test]" "${plugins[@]}"
+# langchain pins: ragas 0.4.3 breaks with langchain-community 0.4.2; langchain-experimental matches it.
+.venv/bin/python -m pip install -q torch==2.13.0 "langchain-community==0.4.1" "langchain-experimental==0.4.1" \
+  -e ".[test]" "${plugins[@]}"
 echo "ready: .venv ($(.venv/bin/python -c 'import raft_core; print("raft-core", raft_core.__version__)'))"
