@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from raft_core.catalogue import DEFAULT_PATH, load_catalogue
 from raft_core.plugins import KINDS, PluginManager

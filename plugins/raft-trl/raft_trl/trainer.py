@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from raft_core.components import Trainer
 from raft_core.console import console
+from raft_core.errors import RaftError
 from raft_trl.options import FinetuneOptions
 
 
@@ -59,6 +60,26 @@ def console_logger() -> Any:
 def loss_history(log_history: list[dict[str, Any]]) -> list[dict[str, float]]:
     """``[{step, loss}]`` of the training log."""
     return [{"step": e["step"], "loss": e["loss"]} for e in log_history if "loss" in e and "step" in e]
+
+
+def check_truncation(trainer: Any, splits: dict[str, list], max_length: int) -> None:
+    """Say how many examples TRL dropped because ``max_length`` cut off their whole answer; none left is an error."""
+    for split, dataset in (("train", trainer.train_dataset), ("validation", trainer.eval_dataset)):
+        if dataset is None or not hasattr(dataset, "__len__"):
+            continue
+        before, after = len(splits.get(split) or []), len(dataset)
+        if after == 0 and before:
+            raise RaftError(
+                f"trl: all {before} {split} examples are longer than max_length={max_length} tokens up to their "
+                "answer, so truncation left nothing to learn: raise train.options.max_length (or use fewer or "
+                "shorter distractor chunks)"
+            )
+        if after < before:
+            console.print(
+                f"[yellow]trl: {before - after} of {before} {split} examples dropped: max_length={max_length} "
+                "tokens cut off their whole answer (raise train.options.max_length)[/yellow]",
+                soft_wrap=True,
+            )
 
 
 @dataclass
@@ -161,6 +182,7 @@ class TrlTrainer(Trainer):
             callbacks=[console_logger()],
         )
         trainer.remove_callback(PrinterCallback)
+        check_truncation(trainer, splits, opts.max_length)
         attention = str(getattr(trainer.model.config, "_attn_implementation", ""))
         if opts.packing and opts.packing_strategy == "bfd" and "flash" not in attention:
             console.print(

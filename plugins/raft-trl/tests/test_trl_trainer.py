@@ -205,3 +205,10 @@ def test_report_to_keeps_installed_trackers_and_warns_about_missing(capsys: pyte
     installed = get_available_reporting_integrations()
     assert available_reporters([*installed[:1], "no-such-tracker"]) == installed[:1]
     assert "report_to no-such-tracker: not installed" in capsys.readouterr().err
+
+
+def test_max_length_that_cuts_off_every_answer_is_a_clear_error(tiny_model: Path, tmp_path: Path) -> None:
+    """TRL silently drops examples whose answer truncation removed; with none left, say why instead of crashing."""
+    dataset = make_workdir(tmp_path, n=4)
+    with pytest.raises(RaftError, match=r"all 4 train examples are longer than max_length=16"):
+        make_trainer(tmp_path, tiny_model, max_length=16, max_steps=1).prepare(dataset, tmp_path / "out")
