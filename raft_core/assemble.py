@@ -75,14 +75,40 @@ class ChunkStore(Sequence[Chunk]):
         self.close()
 
 
+def _bucket(key: str, seed: int) -> float:
+    return int.from_bytes(hashlib.sha256(f"{seed}:{key}".encode()).digest()[:8], "big") / 2**64
+
+
 def split_of(key: str, seed: int, validation: float, test: float) -> str:
     """Deterministic split for a document or chunk id, so no question leaks across splits."""
-    bucket = int.from_bytes(hashlib.sha256(f"{seed}:{key}".encode()).digest()[:8], "big") / 2**64
+    bucket = _bucket(key, seed)
     if bucket < test:
         return "test"
     if bucket < test + validation:
         return "validation"
     return "train"
+
+
+def plan_splits(keys: Iterable[str], seed: int, validation: float, test: float) -> dict[str, str]:
+    """Split of each unique key (document or chunk id) with the configured fractions, exactly.
+
+    Keys are ordered by a seeded hash: the first ``round(n * test)`` go to test, the next
+    ``round(n * validation)`` to validation, the rest to train. A fraction above 0 gets at least one
+    key and train keeps at least one, so a small corpus still has a held-out set (a per-key hash
+    alone can put half of 16 chunks, or none, in a 25% test split).
+    """
+    ordered = sorted(set(keys), key=lambda key: (_bucket(key, seed), key))
+    n = len(ordered)
+
+    def size(fraction: float) -> int:
+        return max(1, round(n * fraction)) if fraction > 0 and n > 1 else 0
+
+    n_test = min(size(test), max(n - 1, 0))
+    n_validation = min(size(validation), max(n - 1 - n_test, 0))
+    plan = dict.fromkeys(ordered[:n_test], "test")
+    plan.update(dict.fromkeys(ordered[n_test : n_test + n_validation], "validation"))
+    plan.update(dict.fromkeys(ordered[n_test + n_validation :], "train"))
+    return plan
 
 
 @dataclass
@@ -107,6 +133,11 @@ class AssemblyStats:
         }
 
 
+def split_key(chunk: Chunk, config: AssembleConfig) -> str:
+    """What the splits are drawn over: the chunk's document, or the chunk itself."""
+    return chunk.doc_id if config.splits.by == "document" else chunk.id
+
+
 def assemble(
     qa_pairs: Iterable[QAPair],
     chunks: Mapping[str, Chunk] | ChunkStore,
@@ -114,10 +145,13 @@ def assemble(
     config: AssembleConfig,
     seed: int,
     stats: AssemblyStats,
+    splits: Mapping[str, str] | None = None,
 ) -> Iterator[RaftExample]:
     """Yield one RaftExample per QA pair (streaming); ``policy`` must already be fitted.
 
     ``chunks`` maps chunk ids to chunks: a dict, or a :class:`ChunkStore` that reads them on demand.
+    ``splits`` maps each split key (document or chunk id, see :func:`plan_splits`) to its split;
+    keys it lacks fall back to a per-key hash (:func:`split_of`).
 
     With probability R the example is a refusal: k+1 distractors, no oracle, and the
     refusal answer. Otherwise with probability P the oracle is among k distractors,
@@ -141,12 +175,8 @@ def assemble(
         docs = ([oracle] if with_oracle else []) + distractors
         rng.shuffle(docs)
         kind = "refusal" if refusal else ("oracle" if with_oracle else "distractor_only")
-        split = split_of(
-            oracle.doc_id if config.splits.by == "document" else oracle.id,
-            seed,
-            config.splits.validation,
-            config.splits.test,
-        )
+        key = split_key(oracle, config)
+        split = (splits or {}).get(key) or split_of(key, seed, config.splits.validation, config.splits.test)
         stats.kinds[kind] += 1
         stats.splits[split] += 1
         stats.split_kinds[split, kind] += 1

@@ -17,7 +17,7 @@ from typing import Any
 
 from rich.markup import escape
 
-from raft_core.assemble import AssemblyStats, ChunkStore, assemble
+from raft_core.assemble import AssemblyStats, ChunkStore, assemble, plan_splits, split_key
 from raft_core.card import write_card
 from raft_core.components import RunContext
 from raft_core.config import RunConfig, dump_config
@@ -124,12 +124,19 @@ class Run:
         policy = self.build("distractor", cfg.distractor, cfg.distractor_options)
         layout = self.build("layout", cfg.layout, cfg.layout_options)
         formatters = {name: self.build("formatter", name, cfg.formatter_options.get(name)) for name in cfg.formats}
-        qa = read_records(self.require("qa.jsonl", stage="generate"), QAPair)
+        qa_path = self.require("qa.jsonl", stage="generate")
         stats = AssemblyStats()
         dataset = self.path("dataset")
         with ChunkStore(self.require("chunks.jsonl", stage="ingest")) as chunks:  # streamed, not held in memory
             policy.fit(chunks)
-            write_jsonl(dataset / "examples.jsonl", assemble(qa, chunks, policy, cfg, self.config.seed, stats))
+            splits = plan_splits(
+                (split_key(c, cfg) for q in read_records(qa_path, QAPair) if (c := chunks.get(q.chunk_id)) is not None),
+                self.config.seed,
+                cfg.splits.validation,
+                cfg.splits.test,
+            )
+            examples = assemble(read_records(qa_path, QAPair), chunks, policy, cfg, self.config.seed, stats, splits)
+            write_jsonl(dataset / "examples.jsonl", examples)
         files: dict[str, list[str]] = {}
         for name, formatter in formatters.items():
             examples = read_records(dataset / "examples.jsonl", RaftExample)

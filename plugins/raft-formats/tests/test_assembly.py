@@ -77,6 +77,11 @@ def test_no_question_in_two_splits(tmp_path, assemble_run, by):
         splits_of[row["doc_id"] if by == "document" else row["oracle_chunk_id"]].add(row["split"])
     assert all(len(s) == 1 for s in splits_of.values())
     assert {row["split"] for row in rows} == {"train", "validation", "test"}
+    keys_in = defaultdict(set)
+    for row in rows:
+        keys_in[row["split"]].add(row["doc_id"] if by == "document" else row["oracle_chunk_id"])
+    n = sum(len(keys) for keys in keys_in.values())
+    assert len(keys_in["test"]) == len(keys_in["validation"]) == round(n * 0.2)  # exact fractions of the keys
 
 
 def chunks_of(sizes: dict[str, int]) -> list[Chunk]:
