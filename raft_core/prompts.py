@@ -111,3 +111,18 @@ _REFUSAL = re.compile(
 def is_refusal(text: str) -> bool:
     """Whether a model's final answer declines to answer ("I don't know", "not mentioned" ...)."""
     return bool(_REFUSAL.search(extract_answer(text)))
+
+
+CHATML_GENERATION_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if message['role'] == 'assistant' %}"
+    "{{ '<|im_start|>assistant\n' }}{% generation %}{{ message['content'] + '<|im_end|>' }}{% endgeneration %}"
+    "{{ '\n' }}"
+    "{% else %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n' }}"
+    "{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+"""ChatML (SmolLM2, Qwen) with ``{% generation %}`` markers around each assistant answer and its ``<|im_end|>``:
+what assistant-only training losses need (TRL ``assistant_only_loss``, ``return_assistant_tokens_mask``)."""

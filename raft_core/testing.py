@@ -24,6 +24,7 @@ import pytest
 
 from raft_core import plugins as plugins_module
 from raft_core.plugins import PluginManager
+from raft_core.prompts import CHATML_GENERATION_TEMPLATE
 
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
@@ -37,18 +38,6 @@ OFFLINE_ENV = {
     "TOKENIZERS_PARALLELISM": "false",
     "RAFT_NO_PROGRESS": "1",
 }
-
-CHATML_TEMPLATE = (
-    "{% for message in messages %}"
-    "{% if message['role'] == 'assistant' %}"
-    "{{ '<|im_start|>assistant\n' }}{% generation %}{{ message['content'] + '<|im_end|>' }}{% endgeneration %}"
-    "{{ '\n' }}"
-    "{% else %}"
-    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n' }}"
-    "{% endif %}"
-    "{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
-)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -271,7 +260,7 @@ def build_tiny_model(path: Path, vocab_size: int = 512, hidden_size: int = 64, l
         pad_token="<|endoftext|>",
         unk_token="<|endoftext|>",
     )
-    fast.chat_template = CHATML_TEMPLATE
+    fast.chat_template = CHATML_GENERATION_TEMPLATE
     torch.manual_seed(0)
     config = LlamaConfig(
         vocab_size=len(fast),

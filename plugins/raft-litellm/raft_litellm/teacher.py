@@ -80,25 +80,23 @@ class LiteLLMTeacher(Teacher):
 
     # -- endpoints, files, prompts ---------------------------------------------------------
 
-    @property
-    def question_endpoint(self) -> Endpoint:
+    def _endpoint(self, step: str) -> Endpoint:
+        """The ``question_*`` or ``answer_*`` overrides of model, api_base and key, else the shared ones."""
         o = self.options
         return Endpoint(
-            o.question_model or o.model,
-            o.question_api_base or o.api_base,
-            o.question_api_key_env or o.api_key_env,
+            getattr(o, f"{step}_model") or o.model,
+            getattr(o, f"{step}_api_base") or o.api_base,
+            getattr(o, f"{step}_api_key_env") or o.api_key_env,
             o.api_version,
         )
 
     @property
+    def question_endpoint(self) -> Endpoint:
+        return self._endpoint("question")
+
+    @property
     def answer_endpoint(self) -> Endpoint:
-        o = self.options
-        return Endpoint(
-            o.answer_model or o.model,
-            o.answer_api_base or o.api_base,
-            o.answer_api_key_env or o.api_key_env,
-            o.api_version,
-        )
+        return self._endpoint("answer")
 
     @property
     def folder(self) -> Path:

@@ -7,23 +7,11 @@ from typing import Any, Literal
 
 from raft_core.errors import RaftError
 from raft_core.io import iter_jsonl
+from raft_core.prompts import CHATML_GENERATION_TEMPLATE
 from raft_trl.options import FinetuneOptions
 
 Format = Literal["chat", "completion", "text"]
 SPLITS = ("train", "validation", "test")
-
-CHATML_TRAINING_TEMPLATE = (
-    "{% for message in messages %}"
-    "{% if message['role'] == 'assistant' %}"
-    "{{ '<|im_start|>assistant\n' }}{% generation %}{{ message['content'] + '<|im_end|>' }}{% endgeneration %}"
-    "{{ '\n' }}"
-    "{% else %}"
-    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n' }}"
-    "{% endif %}"
-    "{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
-)
-"""ChatML (SmolLM2, Qwen) with ``{% generation %}`` markers around each assistant answer and its ``<|im_end|>``."""
 
 
 def detect_format(row: dict[str, Any], path: Path) -> Format:
@@ -122,7 +110,7 @@ def training_chat_template(tokenizer: Any, override: str | None) -> tuple[str | 
     if patched:
         return patched, "installed TRL's training version of the tokenizer's chat template"
     if "<|im_start|>" in current:
-        return CHATML_TRAINING_TEMPLATE, (
+        return CHATML_GENERATION_TEMPLATE, (
             "the tokenizer's ChatML template has no {% generation %} markers: installed an equivalent ChatML "
             "template carrying them (assistant-only loss)"
         )
