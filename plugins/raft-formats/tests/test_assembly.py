@@ -71,15 +71,14 @@ def test_same_seed_same_bytes_other_seed_other_dataset(tmp_path, assemble_run):
 @pytest.mark.parametrize("by", ["document", "chunk"])
 def test_no_question_in_two_splits(tmp_path, assemble_run, by):
     rows = examples(assemble_run(tmp_path, questions=1000, splits={"by": by, "validation": 0.2, "test": 0.2}))
-    splits_of = defaultdict(set)
+    splits_of, keys_in = defaultdict(set), defaultdict(set)
     for row in rows:
+        key = row["doc_id"] if by == "document" else row["oracle_chunk_id"]
         splits_of[row["question"]].add(row["split"])
-        splits_of[row["doc_id"] if by == "document" else row["oracle_chunk_id"]].add(row["split"])
+        splits_of[key].add(row["split"])
+        keys_in[row["split"]].add(key)
     assert all(len(s) == 1 for s in splits_of.values())
     assert {row["split"] for row in rows} == {"train", "validation", "test"}
-    keys_in = defaultdict(set)
-    for row in rows:
-        keys_in[row["split"]].add(row["doc_id"] if by == "document" else row["oracle_chunk_id"])
     n = sum(len(keys) for keys in keys_in.values())
     assert len(keys_in["test"]) == len(keys_in["validation"]) == round(n * 0.2)  # exact fractions of the keys
 
