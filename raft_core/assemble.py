@@ -18,8 +18,8 @@ from typing import overload
 
 from raft_core.components import DistractorPolicy
 from raft_core.config import AssembleConfig
-from raft_core.errors import RaftError
-from raft_core.io import read_records
+from raft_core.errors import DataFileError, RaftError
+from raft_core.io import numbered_rows, read_records
 from raft_core.records import Chunk, QAPair, RaftExample
 
 
@@ -35,13 +35,11 @@ class ChunkStore(Sequence[Chunk]):
         self.path = Path(path)
         self.offsets = array("q")
         self.positions: dict[str, int] = {}
-        offset = 0
-        with self.path.open("rb") as handle:
-            for line in handle:
-                if line.strip():
-                    self.positions[json.loads(line)["id"]] = len(self.offsets)
-                    self.offsets.append(offset)
-                offset += len(line)
+        for line_no, offset, row in numbered_rows(self.path):
+            if not isinstance(row.get("id"), str):
+                raise DataFileError(f"{self.path}:{line_no}: a chunk row needs a string 'id'")
+            self.positions[row["id"]] = len(self.offsets)
+            self.offsets.append(offset)
         self.handle = self.path.open("rb")
 
     def __len__(self) -> int:

@@ -82,6 +82,16 @@ def _run_parameters() -> list[inspect.Parameter]:
             ],
         ),
     ]
+    params.append(
+        inspect.Parameter(
+            "repair",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=False,
+            annotation=Annotated[
+                bool, typer.Option("--repair", help="Drop a torn last line of the stage files read, and say so.")
+            ],
+        )
+    )
     for name, (_, option) in _SELECTORS.items():
         annotation = Annotated[_TYPES.get(name, str | None), option]
         params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation))
@@ -95,17 +105,18 @@ def with_run(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(**kwargs: Any) -> Any:
         config_path = kwargs.pop("config")
+        sets = kwargs.pop("set_") or []
+        repair = kwargs.pop("repair")
         overrides: dict[str, Any] = {}
-        for item in kwargs.pop("set_") or []:
-            key, value = parse_override(item)
-            overrides[key] = value
         for name, (key, _) in _SELECTORS.items():
             value = kwargs.pop(name)
             if value not in (None, []):
                 overrides[key] = value
         try:
+            overrides = dict(parse_override(item) for item in sets) | overrides
             config = load_config(config_path, overrides)
             run = Run(config, get_plugin_manager())
+            run.repair = repair
             return func(run=run, **kwargs)
         except RaftError as exc:
             console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
@@ -215,7 +226,7 @@ def chat(
         str | None,
         typer.Option(help="Generator component answering (default: the eval model's of that name, else transformers)."),
     ] = None,
-    k: Annotated[int, typer.Option("-k", help="Chunks retrieved per question.")] = 3,
+    k: Annotated[int, typer.Option("-k", min=1, help="Chunks retrieved per question.")] = 3,
 ) -> None:
     """Interactive RAG chat: each line you type is answered from the retrieved chunks, with citations."""
     from raft_core.chat import chat_loop
@@ -314,5 +325,10 @@ def main_callback(
 
 
 def main() -> None:
-    get_plugin_manager().pm.hook.register_commands(cli=app)
-    app()
+    """Entry point: a user-facing error (bad input, a file in the way) is one line on stderr and exit 2."""
+    try:
+        get_plugin_manager().pm.hook.register_commands(cli=app)
+        app()
+    except (RaftError, OSError) as exc:
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        sys.exit(2)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
 from raft_core.errors import RaftError
 
@@ -83,7 +83,7 @@ class ModelSpec(Section):
 
 class EvalConfig(Section):
     retriever: str = "bm25"
-    top_k: list[int] = Field(default_factory=lambda: [3])
+    top_k: list[PositiveInt] = Field(default_factory=lambda: [3], min_length=1)
     judges: list[str] = Field(default_factory=lambda: ["rouge"])
     models: list[ModelSpec] = Field(
         default_factory=lambda: [
@@ -134,12 +134,46 @@ def set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
     node[keys[-1]] = value
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that rejects a key repeated in one mapping (YAML would keep only the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first at line {seen[key]})", key_node.start_mark
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse YAML safely, rejecting duplicate keys."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def parse_override(item: str) -> tuple[str, Any]:
     """Parse ``key.path=value`` where value is YAML (``3``, ``true``, ``[a, b]``)."""
     if "=" not in item:
-        raise RaftError(f"override '{item}' must look like section.field=value")
+        raise RaftError(f"--set '{item}' must look like section.field=value")
     key, raw = item.split("=", 1)
-    return key.strip(), yaml.safe_load(raw) if raw else ""
+    if not key.strip():
+        raise RaftError(f"--set '{item}' names no field before '='")
+    try:
+        value = parse_yaml(raw) if raw else ""
+    except yaml.YAMLError as exc:
+        raise RaftError(f"--set '{item}': the value is not valid YAML: {_yaml_problem(exc)}") from None
+    return key.strip(), value
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """A one-line description of a YAML error, with its line and column when known."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark else " ".join(str(problem).split())
 
 
 def load_config(path: str | os.PathLike[str] | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
@@ -155,10 +189,12 @@ def load_config(path: str | os.PathLike[str] | None = None, overrides: dict[str,
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise RaftError(f"cannot read config {path}: {exc.strerror}") from exc
+        except UnicodeDecodeError as exc:
+            raise RaftError(f"{path}: not UTF-8 text (byte {exc.start}); save the config as UTF-8") from None
         try:
-            loaded = yaml.safe_load(text) or {}
+            loaded = parse_yaml(text) or {}
         except yaml.YAMLError as exc:
-            raise RaftError(f"{path}: not valid YAML: {exc}") from exc
+            raise RaftError(f"{path}: not valid YAML: {_yaml_problem(exc)}") from None
         if not isinstance(loaded, dict):
             raise RaftError(f"{path}: the top level must be a mapping of sections")
         data = loaded

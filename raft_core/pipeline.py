@@ -23,7 +23,7 @@ from raft_core.components import RunContext
 from raft_core.config import RunConfig, dump_config
 from raft_core.console import console
 from raft_core.errors import RaftError
-from raft_core.io import atomic_open, iter_jsonl, read_records, write_json, write_jsonl
+from raft_core.io import atomic_open, iter_jsonl, read_records, repair_jsonl, write_json, write_jsonl
 from raft_core.plugins import PluginManager
 from raft_core.records import Chunk, Document, IngestReport, QAPair, RaftExample
 
@@ -39,6 +39,8 @@ class Run:
         self.workdir = config.workdir_path
         self.context = RunContext(workdir=self.workdir, seed=config.seed, offline=config.offline)
         self.source = config.source_file or "the configuration"
+        self.repair = False
+        """Drop a torn last line of the JSONL stage files this run reads (``--repair``)."""
 
     def build(self, kind: str, name: str, options: dict[str, Any] | None) -> Any:
         return self.manager.build(kind, name, options, self.context, source=self.source)
@@ -50,6 +52,8 @@ class Run:
         path = self.path(*parts)
         if not path.exists():
             raise RaftError(f"{path} not found: run `raft {stage}` first (same --workdir)")
+        if self.repair and path.suffix == ".jsonl" and (dropped := repair_jsonl(path)):
+            console.print(f"[yellow]repaired[/] {escape(str(path))}: dropped {dropped} torn last row", soft_wrap=True)
         return path
 
     def save_config(self) -> None:
@@ -111,9 +115,11 @@ class Run:
         teacher = self.build("teacher", cfg.teacher, cfg.options)
         if dry_run:
             return teacher.estimate(chunks, cfg.questions_per_chunk)
-        count = write_jsonl(self.path("qa.jsonl"), teacher.generate(chunks, cfg.questions_per_chunk))
-        if count == 0:
-            raise RaftError(f"teacher '{cfg.teacher}' produced no question/answer pair; see {self.workdir}")
+        count = write_jsonl(
+            self.path("qa.jsonl"),
+            teacher.generate(chunks, cfg.questions_per_chunk),
+            if_empty=f"teacher '{cfg.teacher}' produced no question/answer pair; see {self.workdir}",
+        )
         summary = {"qa_pairs": count, **teacher.summary()}
         write_json(self.path("generate_summary.json"), summary)
         return summary
@@ -136,7 +142,7 @@ class Run:
                 cfg.splits.test,
             )
             examples = assemble(read_records(qa_path, QAPair), chunks, policy, cfg, self.config.seed, stats, splits)
-            write_jsonl(dataset / "examples.jsonl", examples)
+            write_jsonl(dataset / "examples.jsonl", examples, if_empty=f"{qa_path} gave no RAFT example")
         files: dict[str, list[str]] = {}
         for name, formatter in formatters.items():
             examples = read_records(dataset / "examples.jsonl", RaftExample)

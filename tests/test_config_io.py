@@ -62,7 +62,9 @@ def test_atomic_open_keeps_previous_file_on_failure(tmp_path):
 def test_appender_repairs_torn_tail_and_reader_skips_it(tmp_path):
     path = tmp_path / "cache.jsonl"
     path.write_text(json.dumps({"n": 1}) + "\n" + '{"n": 2, "tru')
-    assert list(iter_jsonl(path)) == [{"n": 1}]
+    assert list(iter_jsonl(path, torn_tail="skip")) == [{"n": 1}]
+    with pytest.raises(ValueError, match="cache.jsonl:2: torn last line"):
+        list(iter_jsonl(path))
     with JsonlAppender(path) as appender:
         appender.append({"n": 3})
     assert list(iter_jsonl(path)) == [{"n": 1}, {"n": 3}]

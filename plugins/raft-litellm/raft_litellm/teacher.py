@@ -195,7 +195,7 @@ class LiteLLMTeacher(Teacher):
         done: dict[str, dict[str, Any]] = {}
         path = self.folder / "calls.jsonl"
         if path.exists():
-            for row in iter_jsonl(path):
+            for row in iter_jsonl(path, torn_tail="skip"):
                 if row.get("kind") == "call":
                     calls[row["key"]] = row
                 elif row.get("kind") == "chunk":

@@ -116,7 +116,7 @@ class TransformersTeacher(Teacher):
         outputs: dict[str, str] = {}
         done: dict[str, dict[str, Any]] = {}
         if self.cache_path.exists():
-            for row in iter_jsonl(self.cache_path):
+            for row in iter_jsonl(self.cache_path, torn_tail="skip"):
                 if row.get("kind") == "output":
                     outputs[row["key"]] = row["text"]
                 elif row.get("kind") == "chunk":

@@ -1,0 +1,173 @@
+"""Reliability: torn or empty stage files, bad command lines and unsafe writes get one clear line and lose nothing.
+
+Each case reproduces a mistake a user (or a crash) makes, run through the real `raft` command in a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from raft_core.io import atomic_open, repair_jsonl, write_jsonl
+from raft_core.records import Chunk, QAPair
+
+RAFT = [sys.executable, "-m", "raft_core"]
+
+
+def raft(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, RAFT_NO_PROGRESS="1")
+    return subprocess.run([*RAFT, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120)
+
+
+def one_clear_line(result: subprocess.CompletedProcess[str], *needles: str) -> str:
+    """Assert exit 2 and an ``error:`` line (no traceback) that, with the field lines under it, holds every needle."""
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines and lines[0].startswith("error:"), result.stderr
+    assert all(line.startswith("  ") for line in lines[1:]), result.stderr  # only a validation error's field list
+    message = " ".join(line.strip() for line in lines)
+    for needle in needles:
+        assert needle in message, (needle, message)
+    return message
+
+
+def write_stage_files(workdir: Path, chunks: int = 12) -> list[QAPair]:
+    """chunks.jsonl and qa.jsonl as ingest and generate write them (two questions per chunk)."""
+    rows, pairs = [], []
+    for i in range(chunks):
+        text = f"Lamp model L{i} has a {20 + i} watt bulb and a {i + 1} year warranty, says the manual page {i}."
+        chunk = Chunk(text=text, doc_id=f"doc-{i % 4}", source=f"manual-{i % 4}.md", index=i)
+        rows.append(chunk)
+        for q in range(2):
+            answer = f"##begin_quote## {text[:30]} ##end_quote## <ANSWER>: {20 + i + q}"
+            pairs.append(QAPair(question=f"How many watts has lamp L{i} ({q})?", answer=answer, chunk_id=chunk.id))
+    write_jsonl(workdir / "chunks.jsonl", rows)
+    write_jsonl(workdir / "qa.jsonl", pairs)
+    return pairs
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    path = tmp_path / "run"
+    write_stage_files(path)
+    return path
+
+
+def assemble(workdir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return raft("assemble", "--workdir", str(workdir), "--distractors", "2", *extra)
+
+
+# -- class 1: torn, empty or corrupt stage files -------------------------------------------------------------------
+
+
+def test_torn_qa_file_is_an_error_naming_file_and_line_and_repair_says_what_went(workdir):
+    qa = workdir / "qa.jsonl"
+    data = qa.read_bytes()
+    qa.write_bytes(data[: len(data) // 2])  # cut mid-line, as `kill -9` of a plain writer would
+    rows_before = data[: len(data) // 2].count(b"\n")
+    one_clear_line(assemble(workdir), f"{qa}:{rows_before + 1}", "torn", "--repair")
+    assert not (workdir / "dataset").exists()
+
+    repaired = assemble(workdir, "--repair")
+    assert repaired.returncode == 0, repaired.stderr
+    assert "dropped 1 torn last row" in repaired.stderr
+    examples = (workdir / "dataset" / "examples.jsonl").read_text().splitlines()
+    assert len(examples) == rows_before
+
+
+@pytest.mark.parametrize(
+    ("damage", "needle"),
+    [
+        (lambda d: d.replace(b"\n", b"\n\x00\x00\x00\n", 1), ":2: invalid line"),
+        (lambda d: d.replace(b"Lamp model L3", b"Lamp model L3\xff\xfe", 1), ":4: invalid line: not UTF-8"),
+        (lambda d: d + b"[1, 2]\n", ":13: expected a JSON object, got list"),
+        (lambda d: d + b'{"text": "no doc id"}\n', ":13: a chunk row needs a string 'id'"),
+    ],
+    ids=["nul-bytes", "not-utf8", "not-an-object", "not-a-chunk"],
+)
+def test_corrupt_chunks_file_is_one_line_naming_file_and_line(workdir, damage, needle):
+    chunks = workdir / "chunks.jsonl"
+    chunks.write_bytes(damage(chunks.read_bytes()))
+    one_clear_line(assemble(workdir), f"{chunks}{needle}")
+
+
+def test_empty_qa_file_never_replaces_a_good_dataset(workdir):
+    assert assemble(workdir).returncode == 0
+    train = workdir / "dataset" / "chat" / "train.jsonl"
+    good = train.read_bytes()
+    assert good
+    (workdir / "qa.jsonl").write_text("")
+    one_clear_line(assemble(workdir), "qa.jsonl gave no RAFT example", "left as it was")
+    assert train.read_bytes() == good
+
+
+def test_repair_drops_only_a_torn_tail(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(b'{"n": 1}\n{"n": 2}\n{"n": 3, "x"')
+    assert repair_jsonl(path) == 1
+    assert path.read_bytes() == b'{"n": 1}\n{"n": 2}\n'
+    assert repair_jsonl(path) == 0
+    path.write_bytes(b'{"n": 1')
+    assert repair_jsonl(path) == 1 and path.read_bytes() == b""
+
+
+# -- class 10: file modes follow the umask -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("umask", "expected"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_atomic_writes_follow_the_umask(tmp_path, umask, expected):
+    old = os.umask(umask)
+    try:
+        with atomic_open(tmp_path / "out.txt") as handle:
+            handle.write("x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "out.txt").stat().st_mode) == expected
+
+
+def test_atomic_write_keeps_the_mode_of_the_file_it_replaces(tmp_path):
+    path = tmp_path / "keep.txt"
+    path.write_text("old")
+    path.chmod(0o640)
+    with atomic_open(path) as handle:
+        handle.write("new")
+    assert path.read_text() == "new" and stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+# -- class 4: command-line mistakes are one line and exit 2 --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["ingest", "--set", "workdir"], ["--set 'workdir'", "section.field=value"]),
+        (["ingest", "--set", "x=[1,"], ["--set 'x=[1,'", "not valid YAML"]),
+        (["ingest", "--set", "=3"], ["names no field"]),
+        (["eval", "--top-k", "0"], ["eval.top_k.0", "greater than 0"]),
+    ],
+    ids=["set-without-equals", "set-bad-yaml", "set-no-key", "top-k-zero"],
+)
+def test_bad_command_line_is_one_line(tmp_path, args, needles):
+    one_clear_line(raft(*args, "--workdir", str(tmp_path / "run")), *needles)
+    assert not (tmp_path / "run").exists()
+
+
+def test_non_utf8_and_duplicate_section_configs_are_one_line(tmp_path):
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes("load:\n  source: caf\xe9\n".encode("latin-1"))
+    one_clear_line(raft("check", "--config", str(latin)), str(latin), "not UTF-8")
+    twice = tmp_path / "twice.yaml"
+    twice.write_text("generate:\n  teacher: litellm\nsplit:\n  chunk_size: 300\ngenerate:\n  questions_per_chunk: 2\n")
+    one_clear_line(raft("check", "--config", str(twice)), str(twice), "duplicate key 'generate' (first at line 1)")
+
+
+def test_chat_k_zero_is_refused(workdir):
+    result = raft("chat", "--workdir", str(workdir), "-k", "0", stdin="hello\n")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "Invalid value for '-k'" in result.stderr
