@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from raft_core.console import console
-from raft_core.evaluate import generator_failures, resolve_model
-from raft_core.pipeline import Run
+from raft_core.evaluate import generator_failures
+from raft_core.pipeline import RagPrompt, Run
 from raft_core.prompts import extract_answer, quote_is_verbatim, quotes
 from raft_core.records import Chunk
 
@@ -25,20 +25,21 @@ def cite(number: int, chunk: Chunk, output: str) -> str:
 
 @dataclass
 class ChatSession:
-    """The components a chat needs: layout and system prompt, an indexed retriever, a generator."""
+    """What answering a question needs: the dataset's prompt (layout, system prompt), an indexed retriever and a
+    generator. Shared by ``raft chat`` and ``raft serve``."""
 
-    layout: Any
+    prompt: RagPrompt
     retriever: Any
     generator: Any
-    system_prompt: str
+
+    def retrieve(self, question: str, k: int) -> tuple[list[Chunk], list[dict[str, str]]]:
+        """The top-``k`` chunks for ``question`` and the messages asking the model about them."""
+        chunks = self.retriever.search(question, k)
+        return chunks, self.prompt.messages(question, chunks)
 
     def answer(self, question: str, k: int) -> list[str]:
         """The printed lines for one question: the final answer, then its numbered sources."""
-        chunks = self.retriever.search(question, k)
-        messages = [
-            {"role": "system", "content": self.system_prompt},
-            {"role": "user", "content": self.layout.render([c.text for c in chunks], question)},
-        ]
+        chunks, messages = self.retrieve(question, k)
         output = self.generator.generate([messages])[0]
         failed = generator_failures(self.generator)
         if failed:
@@ -46,20 +47,21 @@ class ChatSession:
         return [f"answer: {extract_answer(output)}", "sources:", *(cite(n, c, output) for n, c in enumerate(chunks, 1))]
 
 
+def open_session(
+    run: Run, model: str, generator_name: str | None = None, generator_options: dict[str, Any] | None = None
+) -> ChatSession:
+    """Set up a chat over ``run``: its prompt, its retriever over its chunks, and the generator for ``model``
+    (see :meth:`Run.generator`; ``generator_options`` are merged over the model's options)."""
+    generator = run.generator(model, generator_name, generator_options)
+    return ChatSession(run.rag_prompt(), run.indexed_retriever(), generator)
+
+
 def chat_loop(run: Run, model: str, generator_name: str | None, k: int) -> None:
     """Read questions from stdin (one per line) until EOF or ``/quit``; print each answer and its sources.
 
     ``model`` naming one of ``eval.models`` chats with that model, its generator and options.
     """
-    meta = run.dataset_meta() if run.path("dataset", "raft_dataset.json").exists() else {}
-    layout = run.build("layout", meta.get("layout", run.config.assemble.layout), meta.get("layout_options", {}))
-    system_prompt = meta.get("system_prompt") or layout.instruction()
-    retriever = run.build("retriever", run.config.eval.retriever, run.config.eval.retriever_options)
-    retriever.index(run.chunks())
-    spec = next((m for m in run.config.eval.models if m.name == model), None)
-    options = {"model": resolve_model(run, spec.model if spec else model), **(spec.options if spec else {})}
-    generator = run.build("generator", generator_name or (spec.generator if spec else "transformers"), options)
-    session = ChatSession(layout, retriever, generator, system_prompt)
+    session = open_session(run, model, generator_name)
     interactive = sys.stdin.isatty()
     if interactive:
         console.print("Type a question; /quit to leave.")

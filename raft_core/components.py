@@ -137,4 +137,5 @@ class Retriever(Component):
 
     @abc.abstractmethod
     def search(self, query: str, k: int) -> list[Chunk]:
-        """Return the top-``k`` chunks for ``query``, best first."""
+        """Return the top-``k`` chunks for ``query``, best first, each ``chunk.scored(score)`` when the
+        retriever has a score (higher is more relevant)."""

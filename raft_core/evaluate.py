@@ -44,36 +44,22 @@ def eval_questions(run: Run) -> list[dict[str, str]]:
     return rows[: cfg.max_questions]
 
 
-def resolve_model(run: Run, model: str) -> str:
-    """'trained' means this run's trained model folder."""
-    if model == "trained":
-        return str(run.require("model", stage="train"))
-    return model
-
-
 def evaluate(run: Run) -> dict[str, Any]:
     """Evaluate every configured model at every top_k; write eval/report.json and eval/report.html."""
     cfg = run.config.eval
-    meta = run.dataset_meta() if run.path("dataset", "raft_dataset.json").exists() else {}
-    layout_name = meta.get("layout", run.config.assemble.layout)
-    layout = run.build("layout", layout_name, meta.get("layout_options", run.config.assemble.layout_options))
-    system_prompt = meta.get("system_prompt") or layout.instruction()
+    prompt = run.rag_prompt()
     questions = eval_questions(run)
-    retriever = run.build("retriever", cfg.retriever, cfg.retriever_options)
-    retriever.index(run.chunks())
+    retriever = run.indexed_retriever()
     judges = {name: run.build("judge", name, cfg.judge_options.get(name)) for name in cfg.judges}
     retrieved = {k: [retriever.search(q["question"], k) for q in questions] for k in cfg.top_k}
 
     recall = retrieval_recall(questions, retrieved)
     results: list[dict[str, Any]] = []
     for spec in cfg.models:
-        generator = run.build("generator", spec.generator, {"model": resolve_model(run, spec.model), **spec.options})
+        generator = run.generator(spec)
         for k in cfg.top_k:
             conversations = [
-                [
-                    {"role": "system", "content": system_prompt},
-                    {"role": "user", "content": layout.render([c.text for c in chunks], q["question"])},
-                ]
+                prompt.messages(q["question"], chunks)
                 for q, chunks in zip(questions, retrieved[k], strict=True)
             ]
             with run.context.progress(f"{spec.name} top_k={k}", len(conversations)):
@@ -90,7 +76,7 @@ def evaluate(run: Run) -> dict[str, Any]:
                 result["recall_at_k"] = recall[k]
             results.append(result)
     report = {
-        "layout": layout_name,
+        "layout": prompt.layout_name,
         "retriever": cfg.retriever,
         "questions": len(questions),
         "retrieval_recall": None if recall is None else {str(k): v for k, v in recall.items()},

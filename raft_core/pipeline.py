@@ -12,6 +12,8 @@ Each stage reads only files of earlier stages, so any stage can be re-run alone.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from rich.markup import escape
 from raft_core.assemble import AssemblyStats, ChunkStore, assemble, plan_splits, split_key
 from raft_core.card import write_card
 from raft_core.components import RunContext
-from raft_core.config import RunConfig, dump_config
+from raft_core.config import ModelSpec, RunConfig, dump_config
 from raft_core.console import console
 from raft_core.errors import RaftError
 from raft_core.io import atomic_open, iter_jsonl, read_records, repair_jsonl, write_json, write_jsonl
@@ -28,6 +30,22 @@ from raft_core.plugins import PluginManager
 from raft_core.records import Chunk, Document, IngestReport, QAPair, RaftExample
 
 DATASET_META = "raft_dataset.json"
+
+
+@dataclass
+class RagPrompt:
+    """How a question and its retrieved chunks become the chat messages a model answers."""
+
+    layout_name: str
+    layout: Any
+    system_prompt: str
+
+    def messages(self, question: str, chunks: Sequence[Chunk]) -> list[dict[str, str]]:
+        """The system prompt, then the chunks and the question rendered with the layout."""
+        return [
+            {"role": "system", "content": self.system_prompt},
+            {"role": "user", "content": self.layout.render([c.text for c in chunks], question)},
+        ]
 
 
 class Run:
@@ -172,6 +190,38 @@ class Run:
         """The dataset's metadata: layout, system prompt, statistics."""
         path = self.require("dataset", DATASET_META, stage="generate")
         return json.loads(path.read_text(encoding="utf-8"))
+
+    def rag_prompt(self) -> RagPrompt:
+        """The layout and system prompt the dataset was built with (the config's before `raft assemble`)."""
+        meta = self.dataset_meta() if self.path("dataset", DATASET_META).exists() else {}
+        name = meta.get("layout", self.config.assemble.layout)
+        layout = self.build("layout", name, meta.get("layout_options", self.config.assemble.layout_options))
+        return RagPrompt(name, layout, meta.get("system_prompt") or layout.instruction())
+
+    def generator(
+        self, model: str | ModelSpec, generator: str | None = None, options: dict[str, Any] | None = None
+    ) -> Any:
+        """The generator answering with ``model``: an eval model (a ``ModelSpec`` or the name of one of
+        ``eval.models``: its generator and options), else a model path or hub name, 'trained' meaning this run's
+        trained model (generator: transformers).
+
+        ``generator`` replaces the component, ``options`` are merged over the model's options.
+        """
+        if isinstance(model, ModelSpec):
+            spec: ModelSpec | None = model
+        else:
+            spec = next((m for m in self.config.eval.models if m.name == model), None)
+        path = spec.model if spec else str(model)
+        if path == "trained":
+            path = str(self.require("model", stage="train"))
+        name = generator or (spec.generator if spec else "transformers")
+        return self.build("generator", name, {"model": path, **(spec.options if spec else {}), **(options or {})})
+
+    def indexed_retriever(self) -> Any:
+        """The configured retriever (``eval.retriever``) with this run's chunks indexed."""
+        retriever = self.build("retriever", self.config.eval.retriever, self.config.eval.retriever_options)
+        retriever.index(self.chunks())
+        return retriever
 
 
 def read_eval_set(path: str | Path) -> list[dict[str, str]]:

@@ -60,6 +60,15 @@ class Chunk(Record):
         if not self.id:
             self.id = content_id(self.doc_id, str(self.index), self.text)
 
+    def scored(self, score: float) -> Chunk:
+        """A copy carrying a retriever's relevance ``score`` in ``metadata["score"]`` (same id)."""
+        return dataclasses.replace(self, metadata={**self.metadata, "score": float(score)})
+
+    @property
+    def score(self) -> float | None:
+        """The relevance score a retriever gave this chunk (see :meth:`scored`), else ``None``."""
+        return self.metadata.get("score")
+
 
 @dataclass
 class QAPair(Record):

@@ -10,7 +10,7 @@ from raft_core.records import Chunk
 
 
 class Bm25Retriever(Retriever):
-    """Top-k chunks by BM25 score (bm25s), best first."""
+    """Top-k chunks by BM25 score (bm25s), best first, each carrying its score."""
 
     Options = Bm25Options
 
@@ -19,4 +19,4 @@ class Bm25Retriever(Retriever):
         self.bm25 = Bm25Index([c.text for c in self.chunks], self.options)
 
     def search(self, query: str, k: int) -> list[Chunk]:
-        return [self.chunks[i] for i, _ in self.bm25.ranked(query, k)]
+        return [self.chunks[i].scored(score) for i, score in self.bm25.ranked(query, k)]

@@ -43,8 +43,11 @@ def build(plugin_manager, tmp_path):
 def test_retriever_finds_the_chunk_of_a_distinctive_query(build):
     retriever = build("retriever")
     retriever.index(CHUNKS)
-    assert retriever.search("sourdough starter flour", 1) == [CHUNKS[5]]
-    assert retriever.search("Which countries does the Danube flow through?", 2)[0] == CHUNKS[2]
+    assert [c.id for c in retriever.search("sourdough starter flour", 1)] == [CHUNKS[5].id]
+    found = retriever.search("Which countries does the Danube flow through?", 2)
+    assert found[0].id == CHUNKS[2].id and found[0].text == CHUNKS[2].text
+    assert found[0].score > found[1].score >= 0, "each chunk carries its BM25 score, best first"
+    assert CHUNKS[2].score is None, "scoring returns copies; the indexed chunks are unchanged"
     assert len(retriever.search("nothing matches this", 100)) == len(CHUNKS)
     assert retriever.search("Etna", 0) == []
 

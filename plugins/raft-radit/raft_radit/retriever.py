@@ -65,4 +65,6 @@ class RaditRetriever(Retriever):
             raise RaftError("retriever 'radit': call index() before search()")
         if not self._chunks or k <= 0:
             return []
-        return [self._chunks[j] for j in top_k(embed(self._query_encoder, [query]), self._embeddings, k)[0]]
+        query_vector = embed(self._query_encoder, [query])
+        scores = (query_vector @ self._embeddings.T)[0]
+        return [self._chunks[j].scored(float(scores[j])) for j in top_k(query_vector, self._embeddings, k)[0]]

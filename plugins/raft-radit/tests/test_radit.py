@@ -100,6 +100,7 @@ def test_radit_retriever_loads_the_tuned_folder_and_searches(tuned, plugin_manag
         found = retriever.search(item.question, 2)
         assert len(found) == 2
         assert found[0].id == item.oracle_id
+        assert found[0].score >= found[1].score, "each chunk carries its cosine similarity, best first"
     with pytest.raises(RaftError, match="raft tune-retriever"):
         plugin_manager.build("retriever", "radit", {}, RunContext(workdir=tmp_path))
 

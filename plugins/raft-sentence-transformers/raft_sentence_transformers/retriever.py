@@ -21,4 +21,4 @@ class DenseRetriever(Retriever):
 
     def search(self, query: str, k: int) -> list[Chunk]:
         scores = self.embeddings @ self.encoder.encode([query])[0]
-        return [self.chunks[i] for i in top(scores, k)]
+        return [self.chunks[i].scored(scores[i]) for i in top(scores, k)]
