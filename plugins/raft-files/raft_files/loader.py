@@ -1,4 +1,4 @@
-"""The "files" loader (every supported type of a file or folder) and the "pdf" loader (PDFs only, via pypdf)."""
+"""The "files" loader (every supported type of a file or folder) and the "pdf" loader (PDFs only)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,6 @@ class FilesLoader(Loader):
 
 
 class PdfLoader(FilesLoader):
-    """The files loader restricted to PDFs (text page by page with pypdf, page offsets in metadata)."""
+    """The files loader restricted to PDFs (pypdfium2 or pypdf, cleaned, page offsets in metadata)."""
 
     types = ("pdf",)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from raft_files.walker import WalkOptions
@@ -16,3 +18,11 @@ class FilesOptions(WalkOptions):
     text_field: str = Field("text", description="JSON/JSONL: the field holding each item's text.")
     title_field: str | None = Field("title", description="JSON/JSONL: the field holding each item's title.")
     id_field: str | None = Field("id", description="JSON/JSONL: the field holding each item's id.")
+    pdf_engine: Literal["pypdfium2", "pypdf"] = Field(
+        "pypdfium2", description="PDF text extraction: pypdfium2 (PDFium, spaces between words kept) or pypdf."
+    )
+    clean_pdf: bool = Field(
+        True,
+        description="PDF: NFKC (ligatures), join words hyphenated at line ends, drop running headers, footers, "
+        "page numbers and dot-leader lines.",
+    )

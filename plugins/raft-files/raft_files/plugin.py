@@ -9,6 +9,6 @@ def register_loaders(register):
     register(
         "files",
         FilesLoader,
-        description="Local file or folder (recursive): txt, md, html, pdf (pypdf), docx, json/jsonl; bad files skipped",
+        description="Local file or folder (recursive): txt, md, html, pdf, docx, json/jsonl; bad files skipped",
     )
-    register("pdf", PdfLoader, description="Local PDF file or folder of PDFs, text page by page (pypdf).")
+    register("pdf", PdfLoader, description="Local PDF file or folder of PDFs, cleaned text page by page (pypdfium2).")

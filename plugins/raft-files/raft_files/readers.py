@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ from typing import Any
 from raft_core.records import Document, IngestReport
 from raft_files.decode import SkipFile, decode
 from raft_files.options import FilesOptions
+from raft_files.pdf import read_pdf
 
 Reader = Callable[[Path, FilesOptions, IngestReport], list[Document]]
 
@@ -111,54 +110,6 @@ def read_html(path: Path, options: FilesOptions, report: IngestReport) -> list[D
     meta = trafilatura.extract_metadata(source)
     title = (meta.title if meta is not None else None) or parser.title.strip()
     return [document(path, "html", text or parser.text(), title, **metadata)]
-
-
-@contextlib.contextmanager
-def quiet(logger_name: str) -> Iterator[None]:
-    """Silence a library's warnings (pypdf's 'EOF marker not found'): the skip reason says it in one line."""
-    logger = logging.getLogger(logger_name)
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def read_pdf(path: Path, options: FilesOptions, report: IngestReport) -> list[Document]:
-    """Text page by page (pypdf); ``metadata["pages"]`` holds ``[start_offset, page_number]`` pairs."""
-    with quiet("pypdf"):
-        return pdf_document(path)
-
-
-def pdf_document(path: Path) -> list[Document]:
-    """The one document of the PDF at ``path``; raises :class:`SkipFile` when it has no readable text."""
-    from pypdf import PdfReader
-
-    try:
-        reader = PdfReader(path)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise SkipFile("encrypted PDF (needs a password)")
-        pages: list[list[int]] = []
-        parts: list[str] = []
-        offset = 0
-        for number, page in enumerate(reader.pages, start=1):
-            text = (page.extract_text() or "").strip()
-            if not text:
-                continue
-            if parts:
-                offset += 2
-            pages.append([offset, number])
-            parts.append(text)
-            offset += len(text)
-        title = str((reader.metadata or {}).get("/Title") or "").strip()
-    except SkipFile:
-        raise
-    except Exception as error:  # noqa: BLE001 - pypdf raises many types on damaged files
-        raise SkipFile(f"unreadable PDF ({type(error).__name__}: {error})") from None
-    if not parts:
-        raise SkipFile("PDF has no extractable text (scanned images?)")
-    return [document(path, "pdf", "\n\n".join(parts), title, pages=pages, page_count=len(reader.pages))]
 
 
 def read_docx(path: Path, options: FilesOptions, report: IngestReport) -> list[Document]:

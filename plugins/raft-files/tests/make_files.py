@@ -83,3 +83,59 @@ def write_corpus(root: Path) -> Path:
     (root / ".hidden").mkdir()
     (root / ".hidden" / "ignored.txt").write_text("hidden text")
     return root
+
+
+LEFT_COLUMN = [
+    "The harbour office issues the ﬁnal",
+    "berth permits each spring. Boats",
+    "ﬂoating in the outer basin are nor-",
+    "mally moved before the winter storms.",
+]
+RIGHT_COLUMN = [
+    "Fuel barges reﬁll the pontoons on",
+    "Tuesdays. Crews must ﬁle a safety",
+    "report after every ofﬁcial inspection",
+    "of the cranes on the eastern quay.",
+]
+
+QUAYS = ["eastern", "western", "northern", "southern", "old", "new"]
+
+
+def write_manual_pdf(path: Path, chapters: int = 4) -> Path:
+    """A book-like PDF: a large-font title page, a table of contents with dot leaders, then pages with a running
+    header, a page-number footer and two text columns drawn line by line across both columns, each word placed
+    on its own (no space characters, as typesetters do), with ligatures (U+FB01, U+FB02) and a word hyphenated
+    at a line end. No metadata title."""
+    import reportlab
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(TTFont("Vera", str(Path(reportlab.__file__).parent / "fonts" / "Vera.ttf")))
+    pdf = canvas.Canvas(str(path), pagesize=A4, invariant=True)
+
+    def words(x: float, y: float, line: str, size: float = 10) -> None:
+        for word in line.split():
+            pdf.setFont("Vera", size)
+            pdf.drawString(x, y, word)
+            x += pdfmetrics.stringWidth(word + " ", "Vera", size)
+
+    words(72, 700, "Harbour Handbook", 24)
+    words(72, 660, "Rules for berths, fuel and cranes.")
+    pdf.showPage()
+    words(72, 780, "Contents")
+    for number in range(1, chapters + 1):
+        words(72, 760 - 16 * number, f"Chapter {number} Berths")
+        pdf.drawString(160, 760 - 16 * number, ". " * 30 + str(number + 2))
+    pdf.showPage()
+    for number in range(1, chapters + 1):
+        words(72, 800, f"Harbour Handbook - Chapter {number}", 8)
+        words(72, 770, f"Chapter {number} rules", 14)
+        for row, (left, right) in enumerate(zip(LEFT_COLUMN, RIGHT_COLUMN, strict=True)):
+            words(72, 740 - 14 * row, left)
+            words(310, 740 - 14 * row, right.replace("eastern", QUAYS[number % len(QUAYS)]))
+        words(290, 40, str(number + 2), 8)
+        pdf.showPage()
+    pdf.save()
+    return path
