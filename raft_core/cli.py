@@ -130,6 +130,35 @@ def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
+LOSSES_EXIT = 3  # `raft generate` / `raft run`: more chunks lost items than generate.max_failure_rate allows
+
+
+def _report_losses(run: Run, summary: dict[str, Any]) -> bool:
+    """Print what screening kept and lost by reason; True when the chunk failure rate passes the threshold."""
+    screening = summary.get("screening")
+    if not screening:
+        return False
+    losses = ", ".join(f"{kind} {n}" for kind, n in screening["losses_by_reason"].items()) or "none"
+    quotes = screening["quotes"]
+    precision = " -> ".join(
+        "n/a" if p is None else f"{p:.3f}" for p in (quotes["precision_before"], quotes["precision_after"])
+    )
+    console.print(
+        f"generate: kept {screening['kept_pairs']} of {screening['teacher_pairs']} pairs; lost: {losses} "
+        f"({run.path('failures.jsonl')}); quote precision {precision}",
+        soft_wrap=True,
+    )
+    over = screening["failure_rate"] > screening["max_failure_rate"]
+    if over:
+        console.print(
+            f"[bold red]error:[/] {screening['failed_chunks']} of {screening['chunks']} chunks lost items "
+            f"({screening['failure_rate']:.1%} > generate.max_failure_rate {screening['max_failure_rate']:.1%}); "
+            "the dataset was written, but check the teacher before training",
+            soft_wrap=True,
+        )
+    return over
+
+
 @app.command()
 @with_run
 def ingest(run: Run) -> None:
@@ -149,9 +178,12 @@ def generate(
     """Ask the teacher for questions and CoT answers, then assemble the RAFT dataset."""
     run.save_config()
     summary = run.generate(dry_run=dry_run)
+    over = not dry_run and _report_losses(run, summary)
     if not dry_run and assemble:
         summary = {"generate": summary, "assemble": run.assemble()}
     _print_json(summary)
+    if over:
+        raise typer.Exit(LOSSES_EXIT)
 
 
 @app.command("assemble")
@@ -195,6 +227,9 @@ def run_all(run: Run, skip_train: Annotated[bool, typer.Option(help="Stop before
     steps["generate"] = run.generate()
     console.rule("assemble")
     steps["assemble"] = run.assemble()
+    if _report_losses(run, steps["generate"]):
+        _print_json(steps)
+        raise typer.Exit(LOSSES_EXIT)
     if not skip_train:
         console.rule("train")
         steps["train"] = run.train()

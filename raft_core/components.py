@@ -75,6 +75,13 @@ class Teacher(Component):
         """Counters of the last :meth:`generate` (calls, tokens, cost, failures)."""
         return {}
 
+    def failures(self) -> list[dict[str, Any]]:
+        """Items the last :meth:`generate` lost, one dict each: ``chunk_id``, ``kind`` (a reason key), ``reason``.
+
+        Also those of chunks answered from a resumed cache, so the list is the state of the whole run.
+        """
+        return []
+
 
 class DistractorPolicy(Component):
     @abc.abstractmethod

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
@@ -44,6 +44,23 @@ class GenerateConfig(Section):
     teacher: str = "transformers"
     questions_per_chunk: int = Field(4, gt=0)
     max_chunks: int | None = Field(None, gt=0, description="Use only the first N chunks (quick trials).")
+    quotes: Literal["repair", "drop", "keep"] = Field(
+        "repair",
+        description="Quotes not found in the chunk: repair (near matches become the chunk's exact text, pairs with "
+        "made-up quotes are dropped), drop (any inexact quote drops the pair) or keep (report only).",
+    )
+    quote_min_score: float = Field(90.0, ge=0, le=100, description="rapidfuzz score of a near-match quote.")
+    max_question_chars: int = Field(300, gt=0, description="Longer questions are rejected.")
+    near_duplicate_score: float = Field(
+        90.0, ge=0, le=100, description="Questions on the same chunk this similar (token-sort ratio) are dropped."
+    )
+    max_failure_rate: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="Share of chunks that may lose items (teacher failures, rejected questions or quotes) before "
+        "`raft generate` exits with code 3.",
+    )
     options: dict[str, Any] = Field(default_factory=dict)
 
 

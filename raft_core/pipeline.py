@@ -1,7 +1,7 @@
 """The stages of a run and the files each one leaves in the work directory.
 
     ingest    -> documents.jsonl, chunks.jsonl, ingest_report.json
-    generate  -> qa.jsonl (the teacher keeps its own resumable cache under teacher/)
+    generate  -> qa.jsonl, failures.jsonl, generate_summary.json (the teacher keeps its resumable cache in teacher/)
     assemble  -> dataset/examples.jsonl, dataset/raft_dataset.json, dataset/README.md (card), dataset/<format>/...
     train     -> model/
     eval      -> eval/report.json (+ whatever the report writer adds)
@@ -28,6 +28,7 @@ from raft_core.errors import RaftError
 from raft_core.io import atomic_open, iter_jsonl, read_records, repair_jsonl, write_json, write_jsonl
 from raft_core.plugins import PluginManager
 from raft_core.records import Chunk, Document, IngestReport, QAPair, RaftExample
+from raft_core.screen import Screen
 
 DATASET_META = "raft_dataset.json"
 
@@ -133,12 +134,18 @@ class Run:
         teacher = self.build("teacher", cfg.teacher, cfg.options)
         if dry_run:
             return teacher.estimate(chunks, cfg.questions_per_chunk)
-        count = write_jsonl(
-            self.path("qa.jsonl"),
-            teacher.generate(chunks, cfg.questions_per_chunk),
-            if_empty=f"teacher '{cfg.teacher}' produced no question/answer pair; see {self.workdir}",
-        )
-        summary = {"qa_pairs": count, **teacher.summary()}
+        screen = Screen(chunks, cfg)
+        try:
+            count = write_jsonl(
+                self.path("qa.jsonl"),
+                screen(teacher.generate(chunks, cfg.questions_per_chunk)),
+                if_empty=f"teacher '{cfg.teacher}' produced no usable question/answer pair; "
+                f"see {self.path('failures.jsonl')}",
+            )
+        finally:  # rewritten, never appended: the losses of this run, also when it stops early
+            failures = [*teacher.failures(), *screen.failures]
+            write_jsonl(self.path("failures.jsonl"), failures)
+        summary = {**teacher.summary(), "qa_pairs": count, "screening": screen.summary(len(chunks), failures)}
         write_json(self.path("generate_summary.json"), summary)
         return summary
 
