@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from raft_formats.samples import write_synthetic_workdir
+from raft_testing.assembly_samples import write_synthetic_workdir
 
 from raft_core.assemble import AssemblyStats, assemble
 from raft_core.config import RunConfig

@@ -21,9 +21,9 @@ os.environ.setdefault("RAFT_NO_PROGRESS", "1")
 
 from raft_ragas.judges import FaithfulnessJudge  # noqa: E402
 from raft_ragas.options import RagasOptions  # noqa: E402
+from raft_testing import OpenAIServer, Reply  # noqa: E402
 
 from raft_core.components import RunContext  # noqa: E402
-from raft_core.testing import OpenAIServer, Reply  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location(
     "ragas_llm", Path(__file__).resolve().parent.parent / "plugins/raft-ragas/tests/ragas_llm.py"

@@ -23,10 +23,10 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("RAFT_NO_PROGRESS", "1")
 
 from raft_litellm.teacher import LiteLLMTeacher, TeacherOptions  # noqa: E402
+from raft_testing import OpenAIServer, Reply  # noqa: E402
 
 from raft_core.components import RunContext  # noqa: E402
 from raft_core.records import Chunk  # noqa: E402
-from raft_core.testing import OpenAIServer, Reply  # noqa: E402
 
 ANSWER = "The passage says ##begin_quote##Fact {i} holds.##end_quote## so it holds.\n<ANSWER>: it holds"
 

@@ -20,11 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from raft_trl.samples import make_workdir
+from raft_testing import OFFLINE_ENV, build_tiny_model
+from raft_testing.training_samples import make_workdir
 from raft_trl.trainer import TrlTrainer
 
 from raft_core.components import RunContext
-from raft_core.testing import OFFLINE_ENV, build_tiny_model
 
 SETTINGS = {"batch_size": 8, "learning_rate": 2e-4, "max_length": 512, "lora_r": 16, "lora_alpha": 32}
 

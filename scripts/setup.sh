@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create .venv with raft-core, every built-in plugin and the example plugin, in editable mode.
+# Create .venv with raft-core, every built-in plugin, the example plugin and raft-testing, in editable mode.
 # torch is pinned so pip takes the local CPU build instead of a multi-GB CUDA one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,5 +21,5 @@ for dir in plugins/*/ examples/*/; do
 done
 # langchain pins: ragas 0.4.3 breaks with langchain-community 0.4.2; langchain-experimental matches it.
 .venv/bin/python -m pip install -q torch==2.13.0 "langchain-community==0.4.1" "langchain-experimental==0.4.1" \
-  -e ".[test]" "${plugins[@]}"
+  -e ".[test]" -e testing "${plugins[@]}"
 echo "ready: .venv ($(.venv/bin/python -c 'import raft_core; print("raft-core", raft_core.__version__)'))"

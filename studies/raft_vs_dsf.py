@@ -28,6 +28,7 @@ STUDIES = Path(__file__).resolve().parent
 sys.path.insert(0, str(STUDIES))
 
 from fictional_corpus import cot_answer, make_towns, write_corpus  # noqa: E402
+from raft_testing import OFFLINE_ENV  # noqa: E402
 
 from raft_core.config import RunConfig  # noqa: E402
 from raft_core.evaluate import evaluate  # noqa: E402
@@ -35,7 +36,6 @@ from raft_core.io import read_records, write_json, write_jsonl  # noqa: E402
 from raft_core.pipeline import Run  # noqa: E402
 from raft_core.plugins import get_plugin_manager  # noqa: E402
 from raft_core.records import QAPair, RaftExample  # noqa: E402
-from raft_core.testing import OFFLINE_ENV  # noqa: E402
 
 FULL = {"docs": 40, "epochs": 3, "max_steps": 60, "max_questions": 40}
 QUICK = {"docs": 24, "epochs": 2, "max_steps": 16, "max_questions": 16}

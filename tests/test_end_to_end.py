@@ -15,7 +15,7 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
-from raft_core.testing import OFFLINE_ENV, Reply
+from raft_testing import OFFLINE_ENV, Reply
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,8 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from raft_testing import OFFLINE_ENV
+
 from raft_core.io import write_jsonl
-from raft_core.testing import OFFLINE_ENV
 
 TESTS = Path(__file__).resolve().parent
 _spec = importlib.util.spec_from_file_location("eval_components", TESTS / "eval_components.py")

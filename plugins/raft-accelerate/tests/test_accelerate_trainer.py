@@ -10,8 +10,8 @@ import pytest
 from raft_accelerate.encode import IGNORE, encode_chat, encode_completion
 from raft_accelerate.launch import launch_command
 from raft_accelerate.trainer import AccelerateTrainer
+from raft_testing.training_samples import chat_rows, make_workdir
 from raft_trl.data import training_chat_template
-from raft_trl.samples import chat_rows, make_workdir
 
 from raft_core.components import RunContext
 from raft_core.errors import RaftError

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from raft_core.testing import OFFLINE_ENV
+from raft_testing import OFFLINE_ENV
 
 RAFT = Path(sys.executable).with_name("raft")
 

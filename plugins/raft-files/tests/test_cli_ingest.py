@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from raft_core.testing import OFFLINE_ENV
+from raft_testing import OFFLINE_ENV
 
 sys.path.insert(0, str(Path(__file__).parent))
 from make_files import write_corpus, write_pdf  # noqa: E402

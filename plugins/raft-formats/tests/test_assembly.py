@@ -114,7 +114,7 @@ def test_random_policy_falls_back_to_the_oracle_document_with_a_warning_then_err
 
 
 def test_streamed_chunk_store_assembles_the_same_examples_as_a_dict(tmp_path):
-    from raft_formats.samples import write_synthetic_workdir
+    from raft_testing.assembly_samples import write_synthetic_workdir
 
     from raft_core.assemble import AssemblyStats, ChunkStore, assemble
     from raft_core.config import AssembleConfig

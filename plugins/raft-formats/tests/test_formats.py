@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from raft_formats.rows import openai_problem
-from raft_formats.samples import assemble_synthetic_run
+from raft_testing.assembly_samples import assemble_synthetic_run
 
 from raft_core.plugins import PluginManager
 

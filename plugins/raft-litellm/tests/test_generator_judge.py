@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from raft_litellm.generator import GeneratorOptions, LiteLLMGenerator
 from raft_litellm.judge import JudgeOptions, LLMJudge
-from raft_litellm.testing import KEY_ENV, SECRET
+from raft_testing import Reply
+from raft_testing.teacher import KEY_ENV, SECRET
 
 from raft_core.components import RunContext
 from raft_core.errors import RaftError
-from raft_core.testing import Reply
 
 
 @pytest.fixture(autouse=True)

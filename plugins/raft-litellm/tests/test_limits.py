@@ -8,7 +8,7 @@ import time
 
 from raft_litellm.limiter import TokenBucket
 from raft_litellm.teacher import LiteLLMTeacher, TeacherOptions
-from raft_litellm.testing import chunks, teacher_responder
+from raft_testing.teacher import chunks, teacher_responder
 
 from raft_core.components import RunContext
 

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import yaml
-from raft_litellm.testing import KEY_ENV, SECRET, chunks, good_answer, kind
+from raft_testing import OFFLINE_ENV, Reply
+from raft_testing.teacher import KEY_ENV, SECRET, chunks, good_answer, kind
 
 from raft_core.io import iter_jsonl, write_jsonl
-from raft_core.testing import OFFLINE_ENV, Reply
 
 RAFT = str(Path(sys.executable).with_name("raft"))
 

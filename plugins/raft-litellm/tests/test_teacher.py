@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 from raft_litellm.teacher import LiteLLMTeacher, TeacherOptions
-from raft_litellm.testing import KEY_ENV, SECRET, chunks, good_answer, kind, teacher_responder
+from raft_testing import Reply
+from raft_testing.teacher import KEY_ENV, SECRET, chunks, good_answer, kind, teacher_responder
 
 from raft_core.components import RunContext
 from raft_core.io import iter_jsonl
 from raft_core.records import QAPair
-from raft_core.testing import Reply
 
 
 @pytest.fixture(autouse=True)

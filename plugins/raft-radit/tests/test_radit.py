@@ -12,12 +12,12 @@ import pytest
 from raft_radit.encoders import embed, load_encoder
 from raft_radit.retriever import MANIFEST
 from raft_radit.tuning import Item, RaditTuner, TuneSettings, recall_at_k, top_k
+from raft_testing import OFFLINE_ENV
 
 from raft_core.components import RunContext
 from raft_core.errors import RaftError
 from raft_core.io import read_records, write_jsonl
 from raft_core.records import Chunk, RaftExample
-from raft_core.testing import OFFLINE_ENV
 
 FACTS = [
     ("Zorvath", "cobalt", "The Zorvath guild dyes every banner in cobalt, a custom older than the harbour itself."),

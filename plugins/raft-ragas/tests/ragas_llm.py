@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from raft_core.testing import Reply
+from raft_testing import Reply
 
 
 def words(text: str) -> set[str]:

@@ -10,9 +10,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from raft_testing import Reply
 
 from raft_core.components import RunContext
-from raft_core.testing import Reply
 
 _spec = importlib.util.spec_from_file_location("ragas_llm", Path(__file__).with_name("ragas_llm.py"))
 ragas_llm = importlib.util.module_from_spec(_spec)

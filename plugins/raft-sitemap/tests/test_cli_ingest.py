@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from raft_core.testing import OFFLINE_ENV
+from raft_testing import OFFLINE_ENV
 
 from .test_sitemap import article_page, site, urlset  # noqa: F401 - the site fixture
 

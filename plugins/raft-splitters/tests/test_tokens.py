@@ -1,11 +1,11 @@
 """The token splitter: sizes and overlap in tokens of a local Hugging Face tokenizer or a tiktoken encoding."""
 
 import pytest
+from raft_testing import TINY_CORPUS
 
 from raft_core.components import RunContext
 from raft_core.errors import RaftError
 from raft_core.records import Document
-from raft_core.testing import TINY_CORPUS
 
 TEXT = "\n\n".join(TINY_CORPUS * 3)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from raft_trl.samples import make_workdir
+from raft_testing.training_samples import make_workdir
 from raft_trl.trainer import TrlTrainer, available_reporters
 
 from raft_core.components import RunContext

@@ -1,4 +1,4 @@
-"""A scripted RAFT teacher for the local OpenAI-compatible server (raft_core.testing), for tests."""
+"""A scripted RAFT teacher for the local OpenAI-compatible server (raft_testing.server), for tests."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from raft_core.records import Chunk
-from raft_core.testing import Reply
+from raft_testing.server import Reply
 
 SECRET = "sk-raft-test-4f1d9c2b7e"  # the API key the tests send; it must never reach a file
 KEY_ENV = "RAFT_LITELLM_TEST_KEY"
