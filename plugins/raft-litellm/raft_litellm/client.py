@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
-import json
 import os
 from collections import Counter
 from dataclasses import dataclass
@@ -30,12 +28,6 @@ def import_litellm() -> Any:
 
     litellm.suppress_debug_info = True
     return litellm
-
-
-def call_key(model: str, messages: Messages, params: dict[str, Any]) -> str:
-    """Cache key of a call: sha256 of model, messages and sampling parameters (never the key or URL)."""
-    payload = json.dumps({"model": model, "messages": messages, "params": params}, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def is_transient(error: BaseException) -> bool:
@@ -203,6 +195,20 @@ def price(model: str, prompt_tokens: int, completion_tokens: int) -> float | Non
         model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
     )
     return float(prompt_cost + completion_cost)
+
+
+def batch_price(model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
+    """USD cost through a provider's Batch API (the price map's ``*_cost_per_token_batches``); None if unknown."""
+    if not is_priced(model):
+        return None
+    try:
+        info = import_litellm().get_model_info(model)
+    except Exception:  # noqa: BLE001 - not in the map under this name
+        return None
+    prompt_rate, completion_rate = info.get("input_cost_per_token_batches"), info.get("output_cost_per_token_batches")
+    if prompt_rate is None or completion_rate is None:
+        return None
+    return float(prompt_rate * prompt_tokens + completion_rate * completion_tokens)
 
 
 @functools.cache

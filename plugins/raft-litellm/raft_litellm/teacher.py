@@ -1,8 +1,9 @@
 """The ``litellm`` teacher: RAFT questions and chain-of-thought answers from any LiteLLM provider.
 
-Resumable: every successful call is appended to ``<workdir>/teacher/calls.jsonl`` (keyed by a hash of
-model, messages and parameters) and every finished chunk too, so a run killed with ``kill -9`` and
-restarted repeats no successful call. Unusable replies go to ``<workdir>/teacher/failures.jsonl``.
+Resumable: every successful call is appended to the core's call cache ``<workdir>/teacher/calls.jsonl``
+(:class:`raft_core.calls.CallCache`, keyed by a hash of model, messages and parameters) and every finished
+chunk too, so a run killed with ``kill -9`` and restarted repeats no successful call. Unusable replies go to
+``<workdir>/teacher/failures.jsonl``.
 """
 
 from __future__ import annotations
@@ -18,15 +19,18 @@ from typing import Any, Literal, TypeVar
 from pydantic import Field
 
 from raft_core import prompts
+from raft_core.calls import CallCache, call_key
 from raft_core.components import RunContext, Teacher
-from raft_core.io import JsonlAppender, iter_jsonl
+from raft_core.costs import PLACEHOLDER_QUESTION, TOKENS_PER_ANSWER, TOKENS_PER_QUESTION, Ledger, PlannedCalls
+from raft_core.costs import estimate as estimate_cost
+from raft_core.io import JsonlAppender
 from raft_core.records import Chunk, QAPair
 from raft_litellm.client import (
     CallFailed,
     Endpoint,
     LLMClient,
     Messages,
-    call_key,
+    batch_price,
     count_tokens,
     import_litellm,
     price,
@@ -36,10 +40,7 @@ from raft_litellm.options import ClientOptions
 from raft_litellm.parsing import answer_problem, batched_items
 
 T = TypeVar("T")
-PLACEHOLDER_QUESTION = "What does the passage say about this topic?"  # estimates: questions are not known yet
-TOKENS_PER_QUESTION = 30  # estimated completion tokens of one question line
-TOKENS_PER_ANSWER = 250  # estimated completion tokens of one CoT answer
-SYNC_SECONDS = 1.0  # how often the call cache is fsynced (each row is flushed at once: kill -9 loses none)
+SYNC_SECONDS = 1.0  # how often the call cache is fsynced (each row is written at once: kill -9 loses none)
 
 
 class TeacherOptions(ClientOptions):
@@ -72,11 +73,10 @@ class LiteLLMTeacher(Teacher):
         self.client = LLMClient(options)
         self.stats: Counter[str] = Counter()
         self.rates: list[float] = []
+        self.ledger = Ledger()
         self.wall_time = 0.0
-        self._calls: dict[str, dict[str, Any]] = {}
-        self._cache: JsonlAppender | None = None
+        self.cache = CallCache(self.folder / "calls.jsonl", SYNC_SECONDS)
         self._failures: JsonlAppender | None = None
-        self._synced = 0.0
 
     # -- endpoints, files, prompts ---------------------------------------------------------
 
@@ -158,24 +158,21 @@ class LiteLLMTeacher(Teacher):
         started = time.perf_counter()
         for endpoint in (self.question_endpoint, self.answer_endpoint):
             endpoint.api_key()  # a missing key fails before any call
-        self.stats, self.rates = Counter(), []
+        self.stats, self.rates, self.ledger = Counter(), [], Ledger()
         self.client.reset()
-        self._calls, done = self._read_cache()
         n = questions_per_chunk
-        self.folder.mkdir(parents=True, exist_ok=True)
         with (
-            JsonlAppender(self.folder / "calls.jsonl") as self._cache,
+            self.cache,
             JsonlAppender(self.folder / "failures.jsonl") as self._failures,
             self.context.progress(
                 f"Teacher {self.options.mode} ({self.answer_endpoint.model})", len(chunks)
             ) as advance,
         ):
-            jobs = (self._job(chunk, n, done.get(self.chunk_key(chunk, n))) for chunk in chunks)
+            jobs = (self._job(chunk, n, self.cache.get(self.chunk_key(chunk, n), "chunk")) for chunk in chunks)
             for rows in ordered_results(jobs, max(self.options.concurrency, 1)):
                 for row in rows:
                     yield self._count(QAPair.from_dict(row))
                 advance()
-            self._cache.sync()
             self._failures.sync()
         self.wall_time = time.perf_counter() - started
 
@@ -189,18 +186,6 @@ class LiteLLMTeacher(Teacher):
             return await self._teach(chunk, n)
 
         return from_cache if cached is not None else teach
-
-    def _read_cache(self) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-        calls: dict[str, dict[str, Any]] = {}
-        done: dict[str, dict[str, Any]] = {}
-        path = self.folder / "calls.jsonl"
-        if path.exists():
-            for row in iter_jsonl(path, torn_tail="skip"):
-                if row.get("kind") == "call":
-                    calls[row["key"]] = row
-                elif row.get("kind") == "chunk":
-                    done[row["key"]] = row
-        return calls, done
 
     async def _teach(self, chunk: Chunk, n: int) -> list[dict[str, Any]]:
         """All calls for one chunk; recorded as finished unless a call failed for good (then retried next run)."""
@@ -272,7 +257,7 @@ class LiteLLMTeacher(Teacher):
     async def _ask(self, endpoint: Endpoint, messages: Messages, params: dict[str, Any], spent: Counter[str]) -> str:
         """The reply to ``messages``: from the call cache, else from the model (then cached at once)."""
         key = call_key(endpoint.model, messages, params)
-        row = self._calls.get(key)
+        row = self.cache.get(key)
         if row is None:
             reply = await self.client.complete(endpoint, messages, params)
             row = {
@@ -282,21 +267,20 @@ class LiteLLMTeacher(Teacher):
                 "text": reply.text,
                 "prompt_tokens": reply.prompt_tokens,
                 "completion_tokens": reply.completion_tokens,
+                "cost": reply.cost,
             }
-            self._calls[key] = row
             await self._record(row)
+            self.ledger.record(endpoint.model, reply.prompt_tokens, reply.completion_tokens, reply.cost)
         else:
-            self.stats["cached_calls"] += 1
+            self.ledger.record(endpoint.model, row["prompt_tokens"], row["completion_tokens"], None, cached=True)
         spent["prompt_tokens"] += row["prompt_tokens"]
         return row["text"]
 
     async def _record(self, row: dict[str, Any]) -> None:
         """Append to the call cache at once (safe from ``kill -9``); fsync at most every second, off the loop."""
-        cache: JsonlAppender = self._cache  # type: ignore[assignment]
-        cache.append(row, sync=False)
-        if time.monotonic() - self._synced >= SYNC_SECONDS:
-            self._synced = time.monotonic()
-            await asyncio.to_thread(cache.sync)
+        self.cache.put(row)
+        if self.cache.sync_due():
+            await asyncio.to_thread(self.cache.sync)
 
     async def _valid(
         self,
@@ -348,23 +332,29 @@ class LiteLLMTeacher(Teacher):
     # -- reports ---------------------------------------------------------------------------
 
     def summary(self) -> dict[str, Any]:
-        """Calls, cache hits, retries, failures, tokens, cost, verbatim-quote rate and wall time."""
+        """Calls, cache hits, retries, failures, tokens and cost (in all and per model), quote rate, wall time."""
         pairs = self.stats["qa_pairs"]
         accounting = self.client.accounting()
+        usage = self.ledger.to_dict()
         return {
             "teacher": "litellm",
             "mode": self.options.mode,
             "question_model": self.question_endpoint.model,
             "answer_model": self.answer_endpoint.model,
             "qa_pairs": pairs,
-            "calls": accounting.pop("calls"),
-            "cached_calls": self.stats["cached_calls"],
+            "calls": usage["calls"],
+            "cached_calls": usage["cached_calls"],
             "chunks_from_cache": self.stats["chunks_from_cache"],
-            "retries": accounting.pop("retries"),
+            "retries": accounting["retries"],
+            "call_errors": accounting["call_errors"],
+            "usage_missing": accounting["usage_missing"],
             "invalid_replies": self.stats["invalid_replies"],
             "failures": self.stats["failures"],
             "incomplete_chunks": self.stats["incomplete_chunks"],
-            **accounting,
+            "prompt_tokens": usage["prompt_tokens"],
+            "completion_tokens": usage["completion_tokens"],
+            "cost": usage["cost"],
+            "models": usage["models"],
             "prompt_tokens_per_example": self.stats["example_prompt_tokens"] / pairs if pairs else None,
             "answers_with_quotes": len(self.rates),
             "verbatim_quote_rate": sum(self.rates) / len(self.rates) if self.rates else None,
@@ -372,14 +362,14 @@ class LiteLLMTeacher(Teacher):
         }
 
     def estimate(self, chunks: Sequence[Chunk], questions_per_chunk: int) -> dict[str, Any]:
-        """Calls, prompt tokens (litellm.token_counter), estimated completion tokens and cost; calls nothing."""
+        """Calls, prompt tokens (litellm.token_counter), estimated completion tokens, online and batch cost."""
         n = questions_per_chunk
-        _, done = self._read_cache()
-        todo = [c for c in chunks if self.chunk_key(c, n) not in done]
+        self.cache.refresh()
+        todo = [c for c in chunks if ("chunk", self.chunk_key(c, n)) not in self.cache]
         answers = self.answer_endpoint.model
         if self.options.mode == "batched":
             parts = [
-                (
+                PlannedCalls(
                     answers,
                     len(todo),
                     sum(count_tokens(answers, self.batched_messages(c.text, n)) for c in todo),
@@ -389,33 +379,28 @@ class LiteLLMTeacher(Teacher):
         else:
             questions = self.question_endpoint.model
             parts = [
-                (
+                PlannedCalls(
                     questions,
                     len(todo),
                     sum(count_tokens(questions, self.question_messages(c.text, n)) for c in todo),
                     len(todo) * n * TOKENS_PER_QUESTION,
                 ),
-                (
+                PlannedCalls(
                     answers,
                     len(todo) * n,
                     n * sum(count_tokens(answers, self.answer_messages(c.text, PLACEHOLDER_QUESTION)) for c in todo),
                     len(todo) * n * TOKENS_PER_ANSWER,
                 ),
             ]
-        costs = [price(model, prompt, completion) for model, _, prompt, completion in parts]
-        calls = sum(p[1] for p in parts)
-        prompt_tokens = sum(p[2] for p in parts)
+        found = estimate_cost(parts, price, batch_price, self.options.max_tokens)
+        prompt_tokens = found["prompt_tokens"]
         return {
             "teacher": "litellm",
             "mode": self.options.mode,
             "chunks": len(chunks),
             "cached_chunks": len(chunks) - len(todo),
-            "calls": calls,
-            "prompt_tokens": prompt_tokens,
+            **found,
             "prompt_tokens_per_example": prompt_tokens / (len(todo) * n) if todo else None,
-            "estimated_completion_tokens": sum(p[3] for p in parts),
-            "max_completion_tokens": calls * self.options.max_tokens if self.options.max_tokens else None,
-            "cost": None if None in costs else sum(c for c in costs if c is not None),
         }
 
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
 from raft_core import prompts
+from raft_core.calls import CallCache, call_key
 from raft_core.components import Teacher
-from raft_core.io import JsonlAppender, iter_jsonl
-from raft_core.records import Chunk, QAPair, content_id
+from raft_core.costs import PLACEHOLDER_QUESTION
+from raft_core.records import Chunk, QAPair
 from raft_transformers.options import ModelOptions
 from raft_transformers.repair import repair_answer
 
@@ -31,7 +30,6 @@ EXAMPLE_ANSWER = (
     f"Eiffel's company{prompts.END_QUOTE}. So the tower was designed by the company of Gustave Eiffel.\n"
     f"{prompts.ANSWER_TAG} Gustave Eiffel's company designed the Eiffel Tower."
 )
-PLACEHOLDER_QUESTION = "What does the passage say about this topic?"  # for estimates: questions are not known yet
 
 
 class TeacherOptions(ModelOptions):
@@ -41,8 +39,9 @@ class TeacherOptions(ModelOptions):
 class TransformersTeacher(Teacher):
     """One question call per chunk, then one answer call per question, batched, with a local model.
 
-    Every model output and every finished chunk is appended to ``<workdir>/teacher/transformers.jsonl``
-    keyed by a hash of model, generation settings and prompt: a killed run resumes without regenerating.
+    Every model output and every finished chunk is appended to the core's call cache
+    ``<workdir>/teacher/calls.jsonl`` (:class:`raft_core.calls.CallCache`), keyed by a hash of model,
+    generation settings and prompt: a killed run resumes without regenerating.
     Answers lacking ``<ANSWER>:`` or a verbatim quote are repaired (see :mod:`raft_transformers.repair`).
     """
 
@@ -51,6 +50,7 @@ class TransformersTeacher(Teacher):
     def __init__(self, options: TeacherOptions, context) -> None:
         super().__init__(options, context)
         self._chat: ChatModel | None = None
+        self._cache: CallCache | None = None
         self.stats: Counter[str] = Counter()
         self.raw_rates: list[float] = []
 
@@ -61,8 +61,10 @@ class TransformersTeacher(Teacher):
         return self._chat
 
     @property
-    def cache_path(self) -> Path:
-        return self.context.workdir / "teacher" / "transformers.jsonl"
+    def cache(self) -> CallCache:
+        if self._cache is None:
+            self._cache = CallCache(self.context.workdir / "teacher" / "calls.jsonl")
+        return self._cache
 
     # -- prompts ---------------------------------------------------------------------------
 
@@ -82,26 +84,37 @@ class TransformersTeacher(Teacher):
             messages += [{"role": "user", "content": example}, {"role": "assistant", "content": EXAMPLE_ANSWER}]
         return [*messages, {"role": "user", "content": prompts.ANSWER_USER.format(question=question, chunk=chunk)}]
 
-    def _key(self, *parts: Any) -> str:
-        settings = self.options.model_dump(include={"model", "max_new_tokens", "temperature", "dtype", "few_shot"})
-        return content_id(json.dumps([settings, *parts], sort_keys=True, ensure_ascii=False))
+    @property
+    def settings(self) -> dict[str, Any]:
+        """Generation settings that change a reply (part of every cache key)."""
+        return self.options.model_dump(include={"max_new_tokens", "temperature", "dtype", "few_shot"})
+
+    def chunk_key(self, chunk: Chunk, n: int) -> str:
+        """Key of a finished chunk: its id and text, N and the settings."""
+        return call_key(
+            self.options.model,
+            [{"role": "chunk", "content": chunk.id + "\x1f" + chunk.text}],
+            {
+                **self.settings,
+                "questions": n,
+            },
+        )
 
     # -- generation ------------------------------------------------------------------------
 
     def generate(self, chunks: Sequence[Chunk], questions_per_chunk: int) -> Iterator[QAPair]:
         self.stats, self.raw_rates = Counter(), []
-        outputs, done = self._read_cache()
-        with JsonlAppender(self.cache_path) as cache, self.context.progress("Teacher", len(chunks)) as advance:
+        with self.cache as cache, self.context.progress("Teacher", len(chunks)) as advance:
             size = self.options.batch_size
             for start in range(0, len(chunks), size):
                 window = chunks[start : start + size]
-                keys = [self._key("chunk", c.id, c.text, questions_per_chunk) for c in window]
-                todo = [c for c, k in zip(window, keys, strict=True) if k not in done]
+                keys = [self.chunk_key(c, questions_per_chunk) for c in window]
+                todo = [c for c, k in zip(window, keys, strict=True) if ("chunk", k) not in cache]
                 self.stats["chunks_from_cache"] += len(window) - len(todo)
                 if todo:
-                    self._teach(todo, questions_per_chunk, outputs, done, cache)
+                    self._teach(todo, questions_per_chunk, cache)
                 for key in keys:
-                    record = done.get(key)
+                    record = cache.of_kind("chunk").get(key)
                     if record is None:
                         self.stats["failed_chunks"] += 1
                     else:
@@ -111,24 +124,11 @@ class TransformersTeacher(Teacher):
                             yield self._count(QAPair.from_dict(row))
                     advance()
 
-    def _read_cache(self) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
-        """Cached model outputs by prompt key, and finished chunk records by chunk key."""
-        outputs: dict[str, str] = {}
-        done: dict[str, dict[str, Any]] = {}
-        if self.cache_path.exists():
-            for row in iter_jsonl(self.cache_path, torn_tail="skip"):
-                if row.get("kind") == "output":
-                    outputs[row["key"]] = row["text"]
-                elif row.get("kind") == "chunk":
-                    done[row["key"]] = row
-        return outputs, done
-
-    def _complete(
-        self, conversations: list[Messages], outputs: dict[str, str], cache: JsonlAppender
-    ) -> list[str | None]:
+    def _complete(self, conversations: list[Messages], cache: CallCache) -> list[str | None]:
         """Model replies to ``conversations`` (cached ones reused); ``None`` marks a failed generation."""
-        keys = [self._key("output", c) for c in conversations]
-        missing = [i for i, k in enumerate(keys) if k not in outputs]
+        model = self.options.model
+        keys = [call_key(model, c, self.settings) for c in conversations]
+        missing = [i for i, k in enumerate(keys) if ("call", k) not in cache]
         self.stats["cache_hits"] += len(keys) - len(missing)
         if missing:
             texts, failures = self.chat.generate([conversations[i] for i in missing], self.options.batch_size)
@@ -137,37 +137,33 @@ class TransformersTeacher(Teacher):
             failed = {j for j, _ in failures}
             for j, i in enumerate(missing):
                 if j not in failed:
-                    outputs[keys[i]] = texts[j]
-                    cache.append({"kind": "output", "key": keys[i], "text": texts[j]})
-        return [outputs.get(k) for k in keys]
+                    prompt = self.chat.count_tokens(conversations[i])
+                    completion = len(self.chat.tokenizer(texts[j], add_special_tokens=False)["input_ids"])
+                    cache.put_call(keys[i], model, texts[j], prompt, completion, 0.0)
+        calls = cache.of_kind("call")
+        return [calls[k]["text"] if k in calls else None for k in keys]
 
-    def _teach(
-        self,
-        chunks: list[Chunk],
-        n: int,
-        outputs: dict[str, str],
-        done: dict[str, dict[str, Any]],
-        cache: JsonlAppender,
-    ) -> None:
-        """Question and answer calls for ``chunks``; each fully answered chunk is recorded in ``done``."""
-        replies = self._complete([self.question_messages(c.text, n) for c in chunks], outputs, cache)
+    def _teach(self, chunks: list[Chunk], n: int, cache: CallCache) -> None:
+        """Question and answer calls for ``chunks``; each fully answered chunk is recorded in the cache."""
+        replies = self._complete([self.question_messages(c.text, n) for c in chunks], cache)
         questions = [_questions(r, n) if r is not None else [] for r in replies]
         asked = [(c, q) for c, qs in zip(chunks, questions, strict=True) for q in qs]
-        answers = iter(self._complete([self.answer_messages(c.text, q) for c, q in asked], outputs, cache))
+        answers = iter(self._complete([self.answer_messages(c.text, q) for c, q in asked], cache))
         for chunk, reply, chunk_questions in zip(chunks, replies, questions, strict=True):
             chunk_answers = [next(answers) for _ in chunk_questions]
             if reply is None or None in chunk_answers:
                 continue  # a failed call: not recorded, so the next run retries this chunk
             pairs = [self._pair(chunk, q, a) for q, a in zip(chunk_questions, chunk_answers, strict=True) if a.strip()]
-            key = self._key("chunk", chunk.id, chunk.text, n)
-            done[key] = {
-                "kind": "chunk",
-                "key": key,
-                "questions": len(chunk_questions),
-                "empty_answers": len(chunk_questions) - len(pairs),
-                "pairs": [p.to_dict() for p in pairs],
-            }
-            cache.append(done[key])
+            cache.put(
+                {
+                    "kind": "chunk",
+                    "key": self.chunk_key(chunk, n),
+                    "questions": len(chunk_questions),
+                    "empty_answers": len(chunk_questions) - len(pairs),
+                    "pairs": [p.to_dict() for p in pairs],
+                }
+            )
+        cache.sync()
 
     def _pair(self, chunk: Chunk, question: str, raw: str) -> QAPair:
         answer, repairs = repair_answer(raw, chunk.text)
@@ -209,8 +205,8 @@ class TransformersTeacher(Teacher):
 
         tokenizer = load_tokenizer(self.options.model, trust_remote_code=self.options.trust_remote_code)
         counter = ChatModel(None, tokenizer)
-        _, done = self._read_cache()
-        todo = [c for c in chunks if self._key("chunk", c.id, c.text, questions_per_chunk) not in done]
+        self.cache.refresh()
+        todo = [c for c in chunks if ("chunk", self.chunk_key(c, questions_per_chunk)) not in self.cache]
         tokens = sum(
             counter.count_tokens(self.question_messages(c.text, questions_per_chunk))
             + questions_per_chunk * counter.count_tokens(self.answer_messages(c.text, PLACEHOLDER_QUESTION))
