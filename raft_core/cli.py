@@ -64,7 +64,7 @@ _TYPES: dict[str, Any] = {
 }
 
 
-def _run_parameters() -> list[inspect.Parameter]:
+def _run_parameters(skip: set[str]) -> list[inspect.Parameter]:
     params = [
         inspect.Parameter(
             "config",
@@ -93,14 +93,20 @@ def _run_parameters() -> list[inspect.Parameter]:
         )
     )
     for name, (_, option) in _SELECTORS.items():
+        if name in skip:
+            continue
         annotation = Annotated[_TYPES.get(name, str | None), option]
         params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation))
     return params
 
 
 def with_run(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Give a command the shared config/selector flags and pass it a configured :class:`Run`."""
+    """Give a command the shared config/selector flags and pass it a configured :class:`Run`.
+
+    A parameter of the command named like a selector (``model``) replaces that selector's flag.
+    """
     own = [p for p in inspect.signature(func, eval_str=True).parameters.values() if p.name != "run"]
+    own_names = {p.name for p in own}
 
     @functools.wraps(func)
     def wrapper(**kwargs: Any) -> Any:
@@ -109,6 +115,8 @@ def with_run(func: Callable[..., Any]) -> Callable[..., Any]:
         repair = kwargs.pop("repair")
         overrides: dict[str, Any] = {}
         for name, (key, _) in _SELECTORS.items():
+            if name in own_names:
+                continue
             value = kwargs.pop(name)
             if value not in (None, []):
                 overrides[key] = value
@@ -122,7 +130,7 @@ def with_run(func: Callable[..., Any]) -> Callable[..., Any]:
             console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(2) from None
 
-    wrapper.__signature__ = inspect.Signature(own + _run_parameters())  # type: ignore[attr-defined]
+    wrapper.__signature__ = inspect.Signature(own + _run_parameters(own_names))  # type: ignore[attr-defined]
     return wrapper
 
 

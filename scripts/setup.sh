@@ -6,12 +6,13 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-# Optional extras the test suite exercises (token/semantic splitting, HF datasets, local embeddings).
+# Optional extras the test suite exercises (token/semantic splitting, HF datasets, local embeddings, API clients).
 extras() {
   case "$1" in
     raft-splitters) echo "[token,semantic]" ;;
     raft-formats) echo "[hf]" ;;
     raft-ragas) echo "[local-embeddings]" ;;
+    raft-serve) echo "[test]" ;;  # openai, litellm and playwright clients of the endpoint tests
   esac
 }
 plugins=()
