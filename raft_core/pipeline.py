@@ -12,6 +12,8 @@ Each stage reads only files of earlier stages, so any stage can be re-run alone.
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,11 @@ from raft_core.records import Chunk, Document, IngestReport, QAPair, RaftExample
 from raft_core.screen import Screen
 
 DATASET_META = "raft_dataset.json"
+
+
+def file_suffix(path: str) -> str:
+    """The lower-case extension of a skipped input ("faq.jsonl:2" and "rows.json[1]" count as their file's)."""
+    return Path(re.sub(r"(:\d+|\[\d+\])$", "", path)).suffix.lower() or "(none)"
 
 
 @dataclass
@@ -104,8 +111,16 @@ class Run:
                         seen.add(key)
                         chunks.append(chunk)
                 advance()
+        summary = {"documents": len(documents), "chunks": len(chunks), "dropped_chunks": dropped, **report.to_dict()}
+        summary["skipped_by_type"] = dict(Counter(file_suffix(s.path) for s in report.skipped))
         if not documents:
-            raise RaftError(f"no documents loaded from {cfg.load.source!r} by loader '{cfg.load.loader}'")
+            write_json(self.path("ingest_report.json"), summary)
+            reasons = "; ".join(f"{s.path}: {s.reason}" for s in report.skipped[:5])
+            more = f" (and {len(report.skipped) - 5} more)" if len(report.skipped) > 5 else ""
+            raise RaftError(
+                f"no documents loaded from {cfg.load.source!r} by loader '{cfg.load.loader}'"
+                + (f"; skipped {reasons}{more}; see {self.path('ingest_report.json')}" if reasons else "")
+            )
         if not chunks:
             raise RaftError(
                 f"documents from {cfg.load.source!r} produced no chunk of at least "
@@ -113,10 +128,11 @@ class Run:
             )
         write_jsonl(self.path("documents.jsonl"), documents)
         write_jsonl(self.path("chunks.jsonl"), chunks)
-        summary = {"documents": len(documents), "chunks": len(chunks), "dropped_chunks": dropped, **report.to_dict()}
         write_json(self.path("ingest_report.json"), summary)
         for skipped in report.skipped:
             console.print(f"[yellow]skipped[/] {escape(skipped.path)}: {escape(skipped.reason)}", soft_wrap=True)
+        for flagged in report.flagged:
+            console.print(f"[yellow]flagged[/] {escape(flagged.path)}: {escape(flagged.reason)}", soft_wrap=True)
         return summary
 
     def splitter_options(self) -> dict[str, Any]:

@@ -117,10 +117,11 @@ class SkippedInput(Record):
 
 @dataclass
 class IngestReport(Record):
-    """What a loader read and what it skipped."""
+    """What a loader read, what it skipped, and what it kept but flagged (near-duplicates...), with reasons."""
 
     counts: dict[str, int] = field(default_factory=dict)
     skipped: list[SkippedInput] = field(default_factory=list)
+    flagged: list[SkippedInput] = field(default_factory=list)
 
     def add(self, kind: str) -> None:
         self.counts[kind] = self.counts.get(kind, 0) + 1
@@ -128,9 +129,13 @@ class IngestReport(Record):
     def skip(self, path: str, reason: str) -> None:
         self.skipped.append(SkippedInput(path=str(path), reason=reason))
 
+    def flag(self, path: str, reason: str) -> None:
+        self.flagged.append(SkippedInput(path=str(path), reason=reason))
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> IngestReport:
         return cls(
             counts=dict(data.get("counts", {})),
             skipped=[SkippedInput.from_dict(s) for s in data.get("skipped", [])],
+            flagged=[SkippedInput.from_dict(s) for s in data.get("flagged", [])],
         )

@@ -8,6 +8,7 @@ from typing import ClassVar
 from raft_core.components import Loader
 from raft_core.records import Document, IngestReport
 from raft_files.decode import SkipFile
+from raft_files.duplicates import NearDuplicates
 from raft_files.options import FilesOptions
 from raft_files.readers import READERS
 from raft_files.walker import iter_files
@@ -24,6 +25,7 @@ class FilesLoader(Loader):
 
     def load(self, source: str, report: IngestReport) -> Iterator[Document]:
         options: FilesOptions = self.options  # type: ignore[assignment]
+        duplicates = NearDuplicates(options.near_duplicate_threshold)
         for path in iter_files(source, options, self.types, report):
             try:
                 documents = READERS[path.suffix.lower().lstrip(".")](path, options, report)
@@ -36,9 +38,25 @@ class FilesLoader(Loader):
             except Exception as error:  # noqa: BLE001 - one bad file never stops the run
                 report.skip(str(path), f"could not read it ({type(error).__name__}: {error})")
                 continue
+            if options.near_duplicates != "keep":
+                documents = [d for d in documents if not self.repeats(d, duplicates, report)]
             if documents:
                 report.add(documents[0].metadata["type"])
             yield from documents
+
+    def repeats(self, document: Document, duplicates: NearDuplicates, report: IngestReport) -> bool:
+        """Whether ``document`` is dropped as a near-duplicate; one it repeats is flagged or skipped in ``report``."""
+        found = duplicates.check(document)
+        if found is None:
+            return False
+        earlier, share = found
+        reason = f"near-duplicate of {earlier} ({share:.0%} of its 5-word shingles are there)"
+        if self.options.near_duplicates == "drop":  # type: ignore[attr-defined]
+            report.skip(document.source, reason)
+            return True
+        report.flag(document.source, reason)
+        document.metadata["near_duplicate_of"] = earlier
+        return False
 
 
 class PdfLoader(FilesLoader):

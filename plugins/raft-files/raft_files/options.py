@@ -26,3 +26,11 @@ class FilesOptions(WalkOptions):
         description="PDF: NFKC (ligatures), join words hyphenated at line ends, drop running headers, footers, "
         "page numbers and dot-leader lines.",
     )
+    near_duplicates: Literal["report", "drop", "keep"] = Field(
+        "report",
+        description="Documents whose text mostly repeats earlier ones (a book as HTML and PDF): flag them in the "
+        "ingest report, drop them (listed as skipped), or keep them without a word.",
+    )
+    near_duplicate_threshold: float = Field(
+        0.8, gt=0, le=1, description="Share of a document's 5-word shingles found earlier that makes it a duplicate."
+    )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from raft_core.records import Document, IngestReport
 from raft_files.decode import SkipFile, decode
+from raft_files.html import read_html
 from raft_files.options import FilesOptions
 from raft_files.pdf import read_pdf
 
@@ -56,60 +56,6 @@ def read_md(path: Path, options: FilesOptions, report: IngestReport) -> list[Doc
         elif token.type in ("fence", "code_block", "html_block"):
             blocks.append(token.content.rstrip("\n"))
     return [document(path, "md", "\n\n".join(block for block in blocks if block.strip()), title, **metadata)]
-
-
-class PlainText(HTMLParser):
-    """Fallback HTML-to-text: visible text with line breaks at blocks, without scripts and page chrome."""
-
-    HIDDEN = {"script", "style", "noscript", "template", "nav", "header", "footer", "aside", "head"}
-    BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "pre", "table"}
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[str] = []
-        self.title = ""
-        self.hidden = 0
-        self.in_title = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "title":
-            self.in_title = True
-        if tag in self.HIDDEN:
-            self.hidden += 1
-        elif tag in self.BLOCKS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
-            self.in_title = False
-        if tag in self.HIDDEN:
-            self.hidden = max(self.hidden - 1, 0)
-        elif tag in self.BLOCKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if self.in_title:
-            self.title += data
-        elif not self.hidden:
-            self.parts.append(data)
-
-    def text(self) -> str:
-        lines = (" ".join(line.split()) for line in "".join(self.parts).splitlines())
-        return "\n".join(line for line in lines if line)
-
-
-def read_html(path: Path, options: FilesOptions, report: IngestReport) -> list[Document]:
-    """Main text by trafilatura; the whole visible text (stdlib parser) when it finds no main content."""
-    import trafilatura
-
-    source, metadata = read_text_file(path, options)
-    parser = PlainText()
-    parser.feed(source)
-    parser.close()
-    text = trafilatura.extract(source, include_comments=False, include_tables=True, favor_recall=True)
-    meta = trafilatura.extract_metadata(source)
-    title = (meta.title if meta is not None else None) or parser.title.strip()
-    return [document(path, "html", text or parser.text(), title, **metadata)]
 
 
 def read_docx(path: Path, options: FilesOptions, report: IngestReport) -> list[Document]:

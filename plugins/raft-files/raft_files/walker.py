@@ -39,32 +39,36 @@ def file_type(path: Path) -> str:
 def iter_files(source: str, options: WalkOptions, supported: Collection[str], report: IngestReport) -> Iterator[Path]:
     """Yield the readable files of ``source`` (a file or a folder walked recursively) in sorted order.
 
-    Hidden files and folders (names starting with a dot) are not walked. A file of a type not in
-    ``supported`` is ignored, or skipped with a reason when it was named explicitly (the source itself or
-    an ``include`` glob). Empty files and files over ``max_file_mb`` are skipped with a reason.
+    Hidden files and folders (names starting with a dot) are not walked. Every other file that is not
+    read is skipped with its reason in ``report``: a type not in ``supported``, an empty file, a file over
+    ``max_file_mb``, and a symbolic link to a folder (not followed: links can loop or repeat a folder).
+    Files left out by ``include``/``exclude`` globs are not reported (the user chose that).
     Raises :class:`RaftError` when ``source`` does not exist.
     """
     root = Path(source).expanduser()
     if not root.exists():
         raise RaftError(f"source {source!r} does not exist (expected a file or a folder)")
     if root.is_file():
-        candidates = [(root, root.name, True)]
+        candidates = [(root, root.name)]
     else:
         candidates = []
         for path in sorted(root.rglob("*")):
             relative = path.relative_to(root).as_posix()
-            if any(part.startswith(".") for part in relative.split("/")) or not path.is_file():
+            if any(part.startswith(".") for part in relative.split("/")):
                 continue
             if options.include and not matches(relative, options.include):
                 continue
-            candidates.append((path, relative, bool(options.include)))
-    for path, relative, explicit in candidates:
+            if path.is_symlink() and path.is_dir():
+                if not matches(relative, options.exclude):
+                    report.skip(str(path), f"symbolic link to a folder, not followed (give {path.resolve()} as source)")
+                continue
+            if path.is_file():
+                candidates.append((path, relative))
+    for path, relative in candidates:
         if matches(relative, options.exclude):
             continue
-        kind = file_type(path)
-        if kind not in supported:
-            if explicit:
-                report.skip(str(path), f"unsupported file type {path.suffix or '(no extension)'!r}")
+        if file_type(path) not in supported:
+            report.skip(str(path), f"unsupported file type {path.suffix or '(no extension)'!r}")
             continue
         size = path.stat().st_size
         if size == 0:

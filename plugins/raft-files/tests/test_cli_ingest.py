@@ -28,7 +28,8 @@ def test_raft_ingest_reads_a_folder_and_reports_skipped_files(tmp_path):
     assert report["counts"] == {"jsonl": 1, "html": 1, "pdf": 2, "docx": 1, "json": 1, "txt": 1, "md": 1}
     assert report["documents"] == 9
     skipped = {s["path"].removeprefix(f"{corpus}/"): s["reason"] for s in report["skipped"]}
-    assert sorted(skipped) == ["broken.pdf", "empty.txt", "faq.jsonl:2", "image.txt", "secret.pdf"]
+    assert sorted(skipped) == ["broken.pdf", "data.bin", "empty.txt", "faq.jsonl:2", "image.txt", "secret.pdf"]
+    assert report["skipped_by_type"] == {".pdf": 2, ".bin": 1, ".txt": 2, ".jsonl": 1}
     assert "secret.pdf: encrypted PDF (needs a password)" in " ".join(result.stderr.split())
     assert "EOF marker" not in result.stderr  # pypdf's own warning is silenced: one line per skipped file
     chunks = [json.loads(line) for line in (workdir / "chunks.jsonl").read_text().splitlines()]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from raft_files.html import PlainText
 from raft_files.loader import FilesLoader, PdfLoader
-from raft_files.readers import PlainText
 
 from raft_core.components import RunContext
 from raft_core.errors import RaftError
@@ -48,7 +48,8 @@ def test_folder_is_read_recursively_in_order_with_every_bad_file_skipped_once(tm
     ]
     assert report.counts == {"jsonl": 1, "html": 1, "pdf": 1, "docx": 1, "json": 1, "txt": 1, "md": 1}
     reasons = {s.path.removeprefix(f"{corpus}/"): s.reason for s in report.skipped}
-    assert set(reasons) == {"broken.pdf", "empty.txt", "image.txt", "secret.pdf", "faq.jsonl:2"}
+    assert set(reasons) == {"broken.pdf", "data.bin", "empty.txt", "image.txt", "secret.pdf", "faq.jsonl:2"}
+    assert reasons["data.bin"] == "unsupported file type '.bin'"
     assert reasons["broken.pdf"].startswith("unreadable PDF")
     assert reasons["secret.pdf"] == "encrypted PDF (needs a password)"
     assert reasons["empty.txt"] == "empty file"
@@ -88,7 +89,9 @@ def test_pdf_loader_reads_only_pdfs(tmp_path, corpus):
     documents, report = load(tmp_path, corpus, loader=PdfLoader)
     assert [relative(corpus, d.source) for d in documents] == ["guides/harbour.pdf"]
     assert report.counts == {"pdf": 1}
-    assert sorted(relative(corpus, s.path) for s in report.skipped) == ["broken.pdf", "secret.pdf"]
+    reasons = {relative(corpus, s.path): s.reason for s in report.skipped}
+    assert reasons["broken.pdf"].startswith("unreadable PDF") and reasons["secret.pdf"].startswith("encrypted")
+    assert reasons["readme.md"] == "unsupported file type '.md'" and len(reasons) == 11
     documents, report = load(tmp_path, corpus / "readme.md", loader=PdfLoader)
     assert documents == [] and [s.reason for s in report.skipped] == ["unsupported file type '.md'"]
 
