@@ -12,7 +12,7 @@ from raft_files.loader import FilesLoader
 
 from raft_core.components import RunContext
 from raft_core.records import IngestReport
-from raft_core.testing import OFFLINE_ENV
+from raft_testing import OFFLINE_ENV
 
 sys.path.insert(0, str(Path(__file__).parent))
 from make_files import write_pdf  # noqa: E402
