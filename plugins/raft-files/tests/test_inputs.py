@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from raft_files.loader import FilesLoader
+from raft_testing import OFFLINE_ENV
 
 from raft_core.components import RunContext
 from raft_core.records import IngestReport
-from raft_testing import OFFLINE_ENV
 
 sys.path.insert(0, str(Path(__file__).parent))
 from make_files import write_pdf  # noqa: E402
