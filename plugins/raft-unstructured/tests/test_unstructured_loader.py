@@ -58,7 +58,8 @@ def test_folder_is_partitioned_offline_with_pages_titles_and_skips(tmp_path, fol
     skipped = {Path(s.path).name: s.reason for s in report.skipped}
     assert skipped["image.txt"] == "binary file (contains NUL bytes)"
     assert skipped["broken.pdf"].startswith("unreadable PDF") or "could not partition" in skipped["broken.pdf"]
-    assert set(skipped) == {"image.txt", "broken.pdf"}
+    assert skipped["data.json"] == "unsupported file type '.json'"
+    assert set(skipped) == {"image.txt", "broken.pdf", "data.json"}
     md = documents["guide.md"]
     assert md.title == "Moorings" and md.metadata["parser"] == "unstructured"
     assert md.text == "Moorings\n\nEach berth has a number. Berths are paid daily.\n\nFees\n\ndaily"
