@@ -20,6 +20,7 @@ from raft_core.components import DistractorPolicy
 from raft_core.config import AssembleConfig
 from raft_core.errors import DataFileError, RaftError
 from raft_core.io import numbered_rows, read_records
+from raft_core.leakage import clean_distractors, question_key
 from raft_core.records import Chunk, QAPair, RaftExample
 
 
@@ -117,16 +118,20 @@ class AssemblyStats:
     splits: Counter[str] = field(default_factory=Counter)
     split_kinds: Counter[tuple[str, str]] = field(default_factory=Counter)
     skipped_missing_chunk: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
 
     def to_dict(self) -> dict[str, object]:
+        """Counts and rates; ``oracle_rate`` is the observed P: oracle examples among non-refusal examples."""
         total = sum(self.kinds.values())
+        answered = self.kinds["oracle"] + self.kinds["distractor_only"]
         return {
             "examples": total,
             "kinds": dict(self.kinds),
             "splits": dict(self.splits),
-            "oracle_rate": (self.kinds["oracle"] / total) if total else None,
+            "oracle_rate": (self.kinds["oracle"] / answered) if answered else None,
             "refusal_rate": (self.kinds["refusal"] / total) if total else None,
             "skipped_missing_chunk": self.skipped_missing_chunk,
+            "dropped": dict(self.dropped),
             "split_kinds": {s: {k: n for (s2, k), n in self.split_kinds.items() if s2 == s} for s in self.splits},
         }
 
@@ -144,6 +149,9 @@ def assemble(
     seed: int,
     stats: AssemblyStats,
     splits: Mapping[str, str] | None = None,
+    *,
+    train_policy: DistractorPolicy | None = None,
+    owners: Mapping[bytes, str] | None = None,
 ) -> Iterator[RaftExample]:
     """Yield one RaftExample per QA pair (streaming); ``policy`` must already be fitted.
 
@@ -153,7 +161,12 @@ def assemble(
 
     With probability R the example is a refusal: k+1 distractors, no oracle, and the
     refusal answer. Otherwise with probability P the oracle is among k distractors,
-    else k+1 distractors and the same CoT answer (as in the RAFT paper).
+    else k+1 distractors and (``refusal_policy: paper``) the same CoT answer, as in the RAFT paper,
+    or (``abstain``) the refusal answer.
+
+    Train examples take distractors from ``train_policy`` (fitted on train chunks only) when given;
+    no distractor holds a sentence the answer quotes. ``owners`` (see :func:`question_owners`) names
+    the one split a question asked in several splits stays in; its copies elsewhere are dropped.
     """
     k = config.num_distractors
     if len(chunks) < k + 2 and (config.oracle_probability < 1 or config.refusal_probability > 0 or k > 0):
@@ -166,15 +179,24 @@ def assemble(
         if oracle is None:
             stats.skipped_missing_chunk += 1
             continue
+        key = split_key(oracle, config)
+        split = (splits or {}).get(key) or split_of(key, seed, config.splits.validation, config.splits.test)
+        owner = (owners or {}).get(question_key(qa.question))
+        if owner is not None and owner != split:
+            stats.dropped["question_in_another_split"] += 1
+            continue
         rng = random.Random(f"{seed}:{qa.id}")
         refusal = rng.random() < config.refusal_probability
         with_oracle = not refusal and rng.random() < config.oracle_probability
-        distractors = policy.choose(oracle, k if with_oracle else k + 1, rng)
+        chooser = train_policy if train_policy is not None and split == "train" else policy
+        distractors = clean_distractors(chooser, oracle, k if with_oracle else k + 1, rng, qa.answer)
+        if distractors is None:
+            stats.dropped["answer_in_distractors"] += 1
+            continue
         docs = ([oracle] if with_oracle else []) + distractors
         rng.shuffle(docs)
         kind = "refusal" if refusal else ("oracle" if with_oracle else "distractor_only")
-        key = split_key(oracle, config)
-        split = (splits or {}).get(key) or split_of(key, seed, config.splits.validation, config.splits.test)
+        abstains = refusal or (not with_oracle and config.resolved_refusal_policy == "abstain")
         stats.kinds[kind] += 1
         stats.splits[split] += 1
         stats.split_kinds[split, kind] += 1
@@ -185,7 +207,7 @@ def assemble(
             context_ids=[d.id for d in docs],
             oracle_chunk_id=oracle.id,
             oracle_text=oracle.text,
-            answer=config.refusal_answer if refusal else qa.answer,
+            answer=config.refusal_answer if abstains else qa.answer,
             oracle_index=docs.index(oracle) if with_oracle else None,
             kind=kind,
             split=split,

@@ -20,9 +20,6 @@ def render_card(meta: dict[str, Any], dataset_dir: Path) -> str:
     config = meta["config"]
     assemble = config["assemble"]
     stats = meta["stats"]
-    kinds = stats["kinds"]
-    answered = kinds.get("oracle", 0) + kinds.get("distractor_only", 0)
-    observed_p = kinds.get("oracle", 0) / answered if answered else None
     by_split = stats.get("split_kinds", {})
     options = assemble.get("distractor_options") or {}
     rows = [
@@ -30,8 +27,12 @@ def render_card(meta: dict[str, Any], dataset_dir: Path) -> str:
         ("seed", str(config["seed"])),
         ("distractor policy", f"`{assemble['distractor']}`" + (f" {options}" if options else "")),
         ("distractors per example (k)", str(assemble["num_distractors"])),
-        ("oracle probability P (of non-refusal examples)", f"{assemble['oracle_probability']} / {_rate(observed_p)}"),
+        (
+            "oracle probability P (of non-refusal examples)",
+            f"{assemble['oracle_probability']} / {_rate(stats['oracle_rate'])}",
+        ),
         ("refusal probability R", f"{assemble['refusal_probability']} / {_rate(stats['refusal_rate'])}"),
+        ("refusal policy", meta.get("refusal_policy", "n/a")),
         ("refusal answer", assemble["refusal_answer"]),
         ("layout", f"`{meta['layout']}`" + (f" {meta['layout_options']}" if meta.get("layout_options") else "")),
         (
@@ -40,6 +41,8 @@ def render_card(meta: dict[str, Any], dataset_dir: Path) -> str:
             f"test {assemble['splits']['test']})",
         ),  # fmt: skip
         ("QA pairs skipped (chunk missing)", str(stats.get("skipped_missing_chunk", 0))),
+        *((f"QA pairs dropped ({reason.replace('_', ' ')})", str(n)) for reason, n in stats.get("dropped", {}).items()),
+        *_screening_rows(meta.get("screening")),
     ]
     lines = [
         "# RAFT dataset",
@@ -69,6 +72,24 @@ def render_card(meta: dict[str, Any], dataset_dir: Path) -> str:
         lines.append(f"- `{name}`: {shown}")
     lines += ["", "## System prompt", "", "```text", meta["system_prompt"], "```", ""]
     return "\n".join(lines)
+
+
+def _screening_rows(screening: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """What ``raft generate`` screened out and the quote precision before and after (from generate_summary.json)."""
+    if not screening:
+        return []
+    quotes = screening["quotes"]
+    losses = ", ".join(f"{reason} {n}" for reason, n in screening["losses_by_reason"].items()) or "none"
+    return [
+        ("teacher pairs / kept after screening", f"{screening['teacher_pairs']} / {screening['kept_pairs']}"),
+        ("items lost in generate (by reason)", losses),
+        (
+            f"quote precision before / after (policy `{quotes['policy']}`)",
+            f"{_rate(quotes['precision_before'])} / {_rate(quotes['precision_after'])} "
+            f"({quotes['quotes']} quotes: {quotes['verbatim']} verbatim, {quotes['repaired']} repaired, "
+            f"{quotes['unverified']} unverified)",
+        ),
+    ]
 
 
 def _cell(text: str) -> str:

@@ -94,17 +94,25 @@ class DistractorPolicy(Component):
 
 
 class Layout(Component):
+    abstain: bool = True
+    """Whether the system prompt tells the model to say it doesn't know; the run sets it from
+    ``assemble.refusal_policy`` (``paper``: examples without the oracle keep their answer, so no such promise)."""
+
     @abc.abstractmethod
     def render(self, documents: Sequence[str], question: str) -> str:
         """Render context documents and the question into the user prompt."""
 
     def instruction(self) -> str:
-        """System prompt that goes with this layout."""
+        """System prompt that goes with this layout (ends with :meth:`abstain_rule`)."""
         return (
             "Answer the question using the documents. Think step by step, quote the supporting "
             "text between ##begin_quote## and ##end_quote##, and end with <ANSWER>: followed by "
-            "the final answer. If the documents do not contain the answer, say you don't know."
+            "the final answer." + self.abstain_rule()
         )
+
+    def abstain_rule(self) -> str:
+        """`` If the documents do not contain the answer, say you don't know.`` when :attr:`abstain`, else ``""``."""
+        return " If the documents do not contain the answer, say you don't know." if self.abstain else ""
 
 
 class Formatter(Component):

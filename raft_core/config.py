@@ -76,12 +76,33 @@ class AssembleConfig(Section):
     oracle_probability: float = Field(0.8, ge=0, le=1)
     refusal_probability: float = Field(0.05, ge=0, le=1)
     refusal_answer: str = "I don't know. The documents do not contain the answer to this question."
+    refusal_policy: Literal["abstain", "paper"] | None = Field(
+        None,
+        description="abstain: examples without the oracle answer refusal_answer and the system prompt says so; "
+        "paper: they keep the CoT answer (RAFT paper) and the prompt promises no refusal (needs "
+        "refusal_probability 0). Default: paper when refusal_probability is 0, else abstain.",
+    )
     layout: str = "raft"
     formats: list[str] = Field(default_factory=lambda: ["chat"])
     splits: SplitsConfig = Field(default_factory=SplitsConfig)
     distractor_options: dict[str, Any] = Field(default_factory=dict)
     layout_options: dict[str, Any] = Field(default_factory=dict)
     formatter_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+    @model_validator(mode="after")
+    def _coherent_refusals(self) -> AssembleConfig:
+        if self.refusal_policy == "paper" and self.refusal_probability > 0:
+            raise ValueError(
+                "refusal_policy 'paper' keeps the answer when the oracle is dropped, so refusal examples "
+                "(refusal_probability > 0) would contradict it: set refusal_probability to 0 or use 'abstain'"
+            )
+        return self
+
+    @property
+    def resolved_refusal_policy(self) -> str:
+        """The refusal policy in force: the configured one, else paper when refusal_probability is 0."""
+        return self.refusal_policy or ("paper" if self.refusal_probability == 0 else "abstain")
 
 
 class TrainConfig(Section):

@@ -14,20 +14,21 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
 
-from raft_core.assemble import AssemblyStats, ChunkStore, assemble, plan_splits, split_key
+from raft_core.assemble import AssemblyStats, ChunkStore, assemble, plan_splits, split_key, split_of
 from raft_core.card import write_card
-from raft_core.components import RunContext
+from raft_core.components import DistractorPolicy, RunContext
 from raft_core.config import ModelSpec, RunConfig, dump_config
 from raft_core.console import console
 from raft_core.errors import RaftError
 from raft_core.io import atomic_open, iter_jsonl, read_records, repair_jsonl, write_json, write_jsonl
+from raft_core.leakage import question_owners, train_pool
 from raft_core.plugins import PluginManager
 from raft_core.records import Chunk, Document, IngestReport, QAPair, RaftExample
 from raft_core.screen import Screen
@@ -170,6 +171,7 @@ class Run:
         cfg = self.config.assemble
         policy = self.build("distractor", cfg.distractor, cfg.distractor_options)
         layout = self.build("layout", cfg.layout, cfg.layout_options)
+        layout.abstain = cfg.resolved_refusal_policy == "abstain"
         formatters = {name: self.build("formatter", name, cfg.formatter_options.get(name)) for name in cfg.formats}
         qa_path = self.require("qa.jsonl", stage="generate")
         stats = AssemblyStats()
@@ -182,7 +184,19 @@ class Run:
                 cfg.splits.validation,
                 cfg.splits.test,
             )
-            examples = assemble(read_records(qa_path, QAPair), chunks, policy, cfg, self.config.seed, stats, splits)
+            train_policy = self.train_distractors(chunks, splits)
+            owners = question_owners((q.question, split) for q, split in self.qa_splits(qa_path, chunks, splits))
+            examples = assemble(
+                read_records(qa_path, QAPair),
+                chunks,
+                policy,
+                cfg,
+                self.config.seed,
+                stats,
+                splits,
+                train_policy=train_policy,
+                owners=owners,
+            )
             write_jsonl(dataset / "examples.jsonl", examples, if_empty=f"{qa_path} gave no RAFT example")
         files: dict[str, list[str]] = {}
         for name, formatter in formatters.items():
@@ -192,13 +206,36 @@ class Run:
             "layout": cfg.layout,
             "layout_options": cfg.layout_options,
             "system_prompt": layout.instruction(),
+            "refusal_policy": cfg.resolved_refusal_policy,
             "formats": files,
             "stats": stats.to_dict(),
             "config": self.config.model_dump(mode="json"),
         }
+        summary = self.path("generate_summary.json")
+        if summary.exists():
+            meta["screening"] = json.loads(summary.read_text(encoding="utf-8")).get("screening")
         write_json(dataset / DATASET_META, meta)
         write_card(dataset, meta)
         return {"dataset": str(dataset), **stats.to_dict()}
+
+    def train_distractors(self, chunks: ChunkStore, splits: dict[str, str]) -> DistractorPolicy | None:
+        """A second distractor policy fitted on train chunks only (none held out: ``None``, use the first)."""
+        cfg = self.config.assemble
+        held_out = [key for key, split in splits.items() if split != "train"]
+        if not held_out:
+            return None
+        policy = self.build("distractor", cfg.distractor, cfg.distractor_options)
+        policy.fit(train_pool(chunks, held_out, lambda chunk: split_key(chunk, cfg)))
+        return policy
+
+    def qa_splits(self, qa_path: Path, chunks: ChunkStore, splits: dict[str, str]) -> Iterator[tuple[QAPair, str]]:
+        """Each QA pair whose chunk exists, with the split its example goes to."""
+        cfg = self.config.assemble
+        for qa in read_records(qa_path, QAPair):
+            chunk = chunks.get(qa.chunk_id)
+            if chunk is not None:
+                key = split_key(chunk, cfg)
+                yield qa, splits.get(key) or split_of(key, self.config.seed, cfg.splits.validation, cfg.splits.test)
 
     def train(self) -> dict[str, Any]:
         """Fine-tune the student on the formatted dataset."""

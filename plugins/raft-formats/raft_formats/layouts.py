@@ -14,13 +14,12 @@ from raft_core.components import Layout
 
 ANSWER_RULES = (
     "Think step by step, quote the supporting text between ##begin_quote## and ##end_quote##, "
-    "and end with <ANSWER>: followed by the final answer. "
-    "If the documents do not contain the answer, say you don't know."
+    "and end with <ANSWER>: followed by the final answer."
 )
 
 
-def _instruction(intro: str) -> str:
-    return f"{intro} Answer the question using the documents. {ANSWER_RULES}"
+def _instruction(layout: Layout, intro: str) -> str:
+    return f"{intro} Answer the question using the documents. {ANSWER_RULES}{layout.abstain_rule()}"
 
 
 class RaftLayout(Layout):
@@ -33,6 +32,7 @@ class RaftLayout(Layout):
         return (
             "Answer the question at the end using the documents given between <DOCUMENT> and </DOCUMENT> tags. "
             + ANSWER_RULES
+            + self.abstain_rule()
         )
 
 
@@ -43,7 +43,7 @@ class JsonLayout(Layout):
         return json.dumps({"documents": list(documents), "question": question}, ensure_ascii=False, indent=2)
 
     def instruction(self) -> str:
-        return _instruction('The input is a JSON object with "documents" and a "question".')
+        return _instruction(self, 'The input is a JSON object with "documents" and a "question".')
 
 
 class XmlLayout(Layout):
@@ -54,7 +54,7 @@ class XmlLayout(Layout):
         return f"<documents>\n{docs}</documents>\n<question>{escape(question)}</question>"
 
     def instruction(self) -> str:
-        return _instruction("The input holds <document> elements inside <documents> and a <question>.")
+        return _instruction(self, "The input holds <document> elements inside <documents> and a <question>.")
 
 
 class YamlLayout(Layout):
@@ -75,7 +75,7 @@ class YamlLayout(Layout):
         return yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=10**6).rstrip("\n")
 
     def instruction(self) -> str:
-        return _instruction('The input is YAML with a "documents" list and a "question".')
+        return _instruction(self, 'The input is YAML with a "documents" list and a "question".')
 
 
 class MarkdownLayout(Layout):
@@ -86,7 +86,7 @@ class MarkdownLayout(Layout):
         return f"{docs}## Question\n\n{question}"
 
     def instruction(self) -> str:
-        return _instruction("The input is Markdown: numbered document sections, then the question.")
+        return _instruction(self, "The input is Markdown: numbered document sections, then the question.")
 
 
 class TextLayout(Layout):
@@ -97,4 +97,4 @@ class TextLayout(Layout):
         return f"{docs}Question: {question}"
 
     def instruction(self) -> str:
-        return _instruction("The input lists numbered documents, then the question.")
+        return _instruction(self, "The input lists numbered documents, then the question.")

@@ -46,10 +46,10 @@ def test_context_agrees_with_the_kind_and_never_repeats_the_oracle_document(tmp_
         assert (row["oracle_index"] is not None) == has_oracle
         if not has_oracle:
             assert row["oracle_text"] not in row["context"]
-        if row["kind"] == "refusal":
-            assert row["answer"] == refusal_answer
-        else:
+        if row["kind"] == "oracle":
             assert row["answer"] != refusal_answer
+        else:  # refusal_probability > 0: policy abstain, examples without the oracle refuse
+            assert row["answer"] == refusal_answer
         # distractors come from other documents: only the oracle may share its document
         distractor_docs = [doc_of[i] for i in row["context_ids"] if i != row["oracle_chunk_id"]]
         assert row["doc_id"] not in distractor_docs
