@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import json
@@ -18,6 +19,7 @@ from raft_core.catalogue import load_catalogue
 from raft_core.config import load_config, parse_override
 from raft_core.console import console
 from raft_core.errors import RaftError
+from raft_core.lock import workdir_lock
 from raft_core.pipeline import Run
 from raft_core.plugins import KINDS, get_plugin_manager
 
@@ -82,16 +84,13 @@ def _run_parameters(skip: set[str]) -> list[inspect.Parameter]:
             ],
         ),
     ]
-    params.append(
-        inspect.Parameter(
-            "repair",
-            inspect.Parameter.KEYWORD_ONLY,
-            default=False,
-            annotation=Annotated[
-                bool, typer.Option("--repair", help="Drop a torn last line of the stage files read, and say so.")
-            ],
-        )
-    )
+    flags = {
+        "repair": "Drop a torn last line of the stage files read, and say so.",
+        "force": "Go on although the work directory was made with other settings or its files changed since.",
+    }
+    for name, help_text in flags.items():
+        annotation = Annotated[bool, typer.Option(f"--{name}", help=help_text)]
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=False, annotation=annotation))
     for name, (_, option) in _SELECTORS.items():
         if name in skip:
             continue
@@ -100,11 +99,14 @@ def _run_parameters(skip: set[str]) -> list[inspect.Parameter]:
     return params
 
 
-def with_run(func: Callable[..., Any]) -> Callable[..., Any]:
+def with_run(func: Callable[..., Any] | None = None, *, lock: bool = True) -> Any:
     """Give a command the shared config/selector flags and pass it a configured :class:`Run`.
 
     A parameter of the command named like a selector (``model``) replaces that selector's flag.
+    With ``lock`` (the default) the command holds the work directory's lock while it runs.
     """
+    if func is None:
+        return functools.partial(with_run, lock=lock)
     own = [p for p in inspect.signature(func, eval_str=True).parameters.values() if p.name != "run"]
     own_names = {p.name for p in own}
 
@@ -112,7 +114,7 @@ def with_run(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(**kwargs: Any) -> Any:
         config_path = kwargs.pop("config")
         sets = kwargs.pop("set_") or []
-        repair = kwargs.pop("repair")
+        repair, force = kwargs.pop("repair"), kwargs.pop("force")
         overrides: dict[str, Any] = {}
         for name, (key, _) in _SELECTORS.items():
             if name in own_names:
@@ -124,8 +126,9 @@ def with_run(func: Callable[..., Any]) -> Callable[..., Any]:
             overrides = dict(parse_override(item) for item in sets) | overrides
             config = load_config(config_path, overrides)
             run = Run(config, get_plugin_manager())
-            run.repair = repair
-            return func(run=run, **kwargs)
+            run.repair, run.force = repair, force
+            with workdir_lock(run.workdir) if lock else contextlib.nullcontext():
+                return func(run=run, **kwargs)
         except RaftError as exc:
             console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(2) from None
@@ -248,7 +251,7 @@ def run_all(run: Run, skip_train: Annotated[bool, typer.Option(help="Stop before
 
 
 @app.command("check")
-@with_run
+@with_run(lock=False)
 def check_command(run: Run) -> None:
     """Check that every component the config names is installed and accepts its options; run nothing."""
     from raft_core.preflight import check, selections
@@ -258,7 +261,7 @@ def check_command(run: Run) -> None:
 
 
 @app.command()
-@with_run
+@with_run(lock=False)
 def chat(
     run: Run,
     chat_model: Annotated[

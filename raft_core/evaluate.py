@@ -46,6 +46,7 @@ def eval_questions(run: Run) -> list[dict[str, str]]:
 
 def evaluate(run: Run) -> dict[str, Any]:
     """Evaluate every configured model at every top_k; write eval/report.json and eval/report.html."""
+    run.begin("eval")
     cfg = run.config.eval
     prompt = run.rag_prompt()
     questions = eval_questions(run)

@@ -153,6 +153,16 @@ def _torn_tail_start(handle: IO[bytes]) -> int | None:
     return 0
 
 
+def torn_tail_line(path: str | os.PathLike[str]) -> int | None:
+    """The line number of a torn last line (no final newline), or ``None`` when the file ends cleanly."""
+    with Path(path).open("rb") as handle:
+        start = _torn_tail_start(handle)
+        if start is None:
+            return None
+        handle.seek(0)
+        return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b"")) + 1
+
+
 def repair_jsonl(path: str | os.PathLike[str]) -> int:
     """Drop a torn last line (a file cut while written); return how many rows went (0 or 1).
 

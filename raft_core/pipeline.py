@@ -30,6 +30,7 @@ from raft_core.errors import RaftError
 from raft_core.io import atomic_open, iter_jsonl, read_records, repair_jsonl, write_json, write_jsonl
 from raft_core.leakage import question_owners, train_pool
 from raft_core.plugins import PluginManager
+from raft_core.provenance import Provenance
 from raft_core.records import Chunk, Document, IngestReport, QAPair, RaftExample
 from raft_core.screen import Screen
 
@@ -68,6 +69,9 @@ class Run:
         self.source = config.source_file or "the configuration"
         self.repair = False
         """Drop a torn last line of the JSONL stage files this run reads (``--repair``)."""
+        self.force = False
+        """Go on when the work directory was made with other settings or its files changed (``--force``)."""
+        self.provenance = Provenance(self.workdir)
 
     def build(self, kind: str, name: str, options: dict[str, Any] | None) -> Any:
         return self.manager.build(kind, name, options, self.context, source=self.source)
@@ -81,16 +85,32 @@ class Run:
             raise RaftError(f"{path} not found: run `raft {stage}` first (same --workdir)")
         if self.repair and path.suffix == ".jsonl" and (dropped := repair_jsonl(path)):
             console.print(f"[yellow]repaired[/] {escape(str(path))}: dropped {dropped} torn last row", soft_wrap=True)
+        else:
+            self.provenance.verify(path, force=self.force)
         return path
 
+    def begin(self, stage: str) -> None:
+        """Check the config against what made the files ``stage`` reads, and adopt the sections that made them."""
+        self.config = self.provenance.adopt(stage, self.config, force=self.force)
+
+    def finish(self, stage: str, inputs: list[Path], outputs: list[Path]) -> None:
+        """Record what ``stage`` ran with, read and wrote, and write config.yaml to match."""
+        self.provenance.record(stage, self.config, inputs, outputs)
+        self.save_config()
+
     def save_config(self) -> None:
+        """Write config.yaml: each stage's sections as recorded when it made its files, the rest as given."""
         self.workdir.mkdir(parents=True, exist_ok=True)
+        data = self.config.model_dump(mode="json")
+        for record in self.provenance.stages.values():
+            data.update(record["config"])
         with atomic_open(self.path("config.yaml")) as handle:
-            handle.write(dump_config(self.config))
+            handle.write(dump_config(RunConfig.model_validate(data)))
 
     # -- stages --------------------------------------------------------------------
     def ingest(self) -> dict[str, Any]:
         """Load documents, split them, drop duplicate and tiny chunks."""
+        self.begin("ingest")
         cfg = self.config
         loader = self.build("loader", cfg.load.loader, cfg.load.options)
         splitter = self.build("splitter", cfg.split.splitter, self.splitter_options())
@@ -130,6 +150,7 @@ class Run:
         write_jsonl(self.path("documents.jsonl"), documents)
         write_jsonl(self.path("chunks.jsonl"), chunks)
         write_json(self.path("ingest_report.json"), summary)
+        self.finish("ingest", [], [self.path("documents.jsonl"), self.path("chunks.jsonl")])
         for skipped in report.skipped:
             console.print(f"[yellow]skipped[/] {escape(skipped.path)}: {escape(skipped.reason)}", soft_wrap=True)
         for flagged in report.flagged:
@@ -146,6 +167,7 @@ class Run:
 
     def generate(self, dry_run: bool = False) -> dict[str, Any]:
         """Ask the teacher for questions and CoT answers for every chunk."""
+        self.begin("generate")
         cfg = self.config.generate
         chunks = self.chunks()[: cfg.max_chunks]
         teacher = self.build("teacher", cfg.teacher, cfg.options)
@@ -164,10 +186,12 @@ class Run:
             write_jsonl(self.path("failures.jsonl"), failures)
         summary = {**teacher.summary(), "qa_pairs": count, "screening": screen.summary(len(chunks), failures)}
         write_json(self.path("generate_summary.json"), summary)
+        self.finish("generate", [self.path("chunks.jsonl")], [self.path("qa.jsonl")])
         return summary
 
     def assemble(self) -> dict[str, Any]:
         """Build RAFT examples and write every configured output format."""
+        self.begin("assemble")
         cfg = self.config.assemble
         policy = self.build("distractor", cfg.distractor, cfg.distractor_options)
         layout = self.build("layout", cfg.layout, cfg.layout_options)
@@ -216,6 +240,8 @@ class Run:
             meta["screening"] = json.loads(summary.read_text(encoding="utf-8")).get("screening")
         write_json(dataset / DATASET_META, meta)
         write_card(dataset, meta)
+        written = [dataset / "examples.jsonl", *(Path(f) for paths in files.values() for f in paths)]
+        self.finish("assemble", [self.path("chunks.jsonl"), qa_path], written)
         return {"dataset": str(dataset), **stats.to_dict()}
 
     def train_distractors(self, chunks: ChunkStore, splits: dict[str, str]) -> DistractorPolicy | None:
@@ -239,11 +265,13 @@ class Run:
 
     def train(self) -> dict[str, Any]:
         """Fine-tune the student on the formatted dataset."""
+        self.begin("train")
         cfg = self.config.train
         dataset_dir = self.require("dataset", cfg.format, stage="generate")
         options = {"model": cfg.model, **cfg.options}
         trainer = self.build("trainer", cfg.trainer, options)
         output = trainer.train(dataset_dir, self.path("model"))
+        self.finish("train", sorted(p for p in dataset_dir.rglob("*") if p.is_file()), [])
         return {"model": str(output)}
 
     def dataset_meta(self) -> dict[str, Any]:

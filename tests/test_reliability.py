@@ -5,6 +5,7 @@ Each case reproduces a mistake a user (or a crash) makes, run through the real `
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -12,9 +13,16 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
+from raft_core import hookimpl
+from raft_core.components import Teacher
+from raft_core.config import load_config
 from raft_core.io import atomic_open, repair_jsonl, write_jsonl
+from raft_core.lock import workdir_lock
+from raft_core.pipeline import Run
 from raft_core.records import Chunk, QAPair
+from raft_core.testing import Reply
 
 RAFT = [sys.executable, "-m", "raft_core"]
 
@@ -171,3 +179,104 @@ def test_chat_k_zero_is_refused(workdir):
     result = raft("chat", "--workdir", str(workdir), "-k", "0", stdin="hello\n")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "Invalid value for '-k'" in result.stderr
+
+
+# -- class 2: a stage run with other settings on an existing work directory ---------------------------------------
+
+
+class QuoteTeacher(Teacher):
+    """One question per chunk, answered by quoting the chunk's first words."""
+
+    def generate(self, chunks, questions_per_chunk):
+        for chunk in chunks:
+            quote = chunk.text[:40]
+            answer = f"##begin_quote## {quote} ##end_quote## <ANSWER>: {quote}"
+            yield QAPair(
+                question=f"What does chunk {chunk.index} of {chunk.source} say?", answer=answer, chunk_id=chunk.id
+            )
+
+
+class QuoteTeacherPlugin:
+    @hookimpl
+    def register_teachers(self, register):
+        register("quote", QuoteTeacher)
+
+
+@pytest.fixture
+def ingested(tmp_path: Path, register_plugin, plugin_manager) -> Path:
+    """A work directory made by `raft ingest` (two-file corpus, chunk size 400) and a generate stage."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("lamps", "kettles"):
+        sentences = [f"The {name[:-1]} model {i} draws {10 * i} watts and ships in a {i}-kg box." for i in range(40)]
+        (corpus / f"{name}.md").write_text(" ".join(sentences))
+    workdir = tmp_path / "run"
+    result = raft("ingest", "--source", str(corpus), "--chunk-size", "400", "--set", "split.chunk_overlap=0",
+                  "--workdir", str(workdir))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    register_plugin(QuoteTeacherPlugin())
+    Run(load_config(None, {"workdir": str(workdir), "generate.teacher": "quote"}), plugin_manager).generate()
+    return workdir
+
+
+def test_a_stage_with_contradicting_settings_is_refused_and_defaults_adopt_the_record(ingested, tmp_path):
+    corpus = str(tmp_path / "corpus")
+    refused = assemble(ingested, "--chunk-size", "300", "--source", "elsewhere")
+    one_clear_line(refused, "split.chunk_size: 400 -> 300", 'load.source: "' + corpus, "--force")
+    assert not (ingested / "dataset").exists()
+
+    assert assemble(ingested).returncode == 0  # nothing given: the recorded sections are adopted
+    config = yaml.safe_load((ingested / "config.yaml").read_text())
+    meta = json.loads((ingested / "dataset" / "raft_dataset.json").read_text())["config"]
+    for described in (config, meta):
+        assert described["load"]["source"] == corpus and described["split"]["chunk_size"] == 400
+
+    forced = assemble(ingested, "--chunk-size", "300", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert yaml.safe_load((ingested / "config.yaml").read_text())["split"]["chunk_size"] == 400
+
+
+def test_a_stage_file_cut_at_a_line_boundary_is_refused(ingested):
+    assert assemble(ingested).returncode == 0
+    examples = ingested / "dataset" / "examples.jsonl"
+    lines = examples.read_text().splitlines(keepends=True)
+    examples.write_text("".join(lines[: len(lines) // 2]))
+    refused = raft("eval", "--workdir", str(ingested))
+    one_clear_line(refused, str(examples), "changed since `raft assemble` wrote it", "--force")
+    assert not (ingested / "eval").exists()
+
+
+def test_re_ingesting_makes_the_qa_file_stale(ingested, tmp_path):
+    assert assemble(ingested).returncode == 0
+    other = tmp_path / "other.md"
+    other.write_text(" ".join(f"Fact {i} about a different corpus entirely." for i in range(60)))
+    assert raft("ingest", "--source", str(other), "--workdir", str(ingested)).returncode == 0
+    refused = assemble(ingested)
+    one_clear_line(refused, "`raft ingest` rewrote chunks.jsonl after `raft generate` read it")
+
+
+# -- class 3: one writer per work directory -----------------------------------------------------------------------
+
+
+def test_a_second_stage_on_a_locked_workdir_stops_before_paying(ingested, openai_server, monkeypatch):
+    server = openai_server(lambda request: Reply(content="Q?"))
+    monkeypatch.setenv("RAFT_TEST_KEY", "sk-test")
+    teacher = {"model": "openai/test-model", "api_base": server.base_url, "api_key_env": "RAFT_TEST_KEY"}
+    args = ["generate", "--workdir", str(ingested), "--teacher", "litellm", "--set", f"generate.options={teacher}"]
+    with workdir_lock(ingested, "a test"):
+        refused = raft(*args)
+    one_clear_line(refused, f"pid {os.getpid()} (a test)", "one run per --workdir")
+    assert server.requests == []
+
+
+def test_a_killed_holder_leaves_no_stale_lock(ingested):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from raft_core.lock import workdir_lock\n"
+         "with workdir_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)", str(ingested)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdout.readline().strip() == "held"
+    one_clear_line(assemble(ingested), f"pid {holder.pid}")
+    holder.kill()
+    holder.wait()
+    assert assemble(ingested).returncode == 0
