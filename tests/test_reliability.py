@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from raft_testing import Reply
 
 from raft_core import hookimpl
 from raft_core.components import Teacher
@@ -22,7 +23,6 @@ from raft_core.io import atomic_open, repair_jsonl, write_jsonl
 from raft_core.lock import workdir_lock
 from raft_core.pipeline import Run
 from raft_core.records import Chunk, QAPair
-from raft_core.testing import Reply
 
 RAFT = [sys.executable, "-m", "raft_core"]
 
