@@ -6,7 +6,7 @@ skip reasons, decoding text files, and reading PDFs and HTML pages the way the f
 
 from raft_files.decode import SkipFile, decode
 from raft_files.duplicates import NearDuplicates
-from raft_files.html import read_html, title_of
+from raft_files.html import index_reason, parse_html, read_html, title_of
 from raft_files.loader import FilesLoader, PdfLoader
 from raft_files.options import FilesOptions
 from raft_files.pdf import read_pdf
@@ -21,7 +21,9 @@ __all__ = [
     "WalkOptions",
     "decode",
     "file_type",
+    "index_reason",
     "iter_files",
+    "parse_html",
     "read_html",
     "read_pdf",
     "title_of",

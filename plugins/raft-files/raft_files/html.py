@@ -60,7 +60,7 @@ class PlainText(HTMLParser):
         return "\n".join(line for line in lines if line)
 
 
-def parse(source: str) -> Any:
+def parse_html(source: str) -> Any:
     """The lxml tree of an HTML page without its permalink anchors, or ``None`` when it has no elements."""
     import lxml.html
     from lxml.etree import ParserError
@@ -110,7 +110,7 @@ def read_html(path: Path, options: FilesOptions, report: IngestReport) -> list[D
 
     source, encoding = decode(path.read_bytes(), options.encoding)
     metadata: dict[str, Any] = {"type": "html"} | ({} if encoding == "utf-8" else {"encoding": encoding})
-    tree = parse(source)
+    tree = parse_html(source)
     if tree is None:
         raise SkipFile("no HTML elements in this file")
     if reason := index_reason(path, tree):

@@ -9,5 +9,5 @@ def register_loaders(register):
     register(
         "unstructured",
         UnstructuredLoader,
-        description="Local file or folder partitioned by unstructured (offline; PDFs via pypdf without its PDF extra).",
+        description="File or folder partitioned by unstructured (offline; PDFs by raft-files without its PDF extra).",
     )

@@ -69,7 +69,11 @@ def test_folder_is_partitioned_offline_with_pages_titles_and_skips(tmp_path, fol
     pdf = documents["harbour.pdf"]
     (start1, page1), (start2, page2) = pdf.metadata["pages"]
     assert (page1, page2) == (1, 2) and pdf.text[start2:].startswith("Page two")
-    assert pdf.metadata["parser"] == ("pypdf" if pdf_support_missing() else "unstructured")
+    assert pdf.metadata["parser"] == ("pypdfium2" if pdf_support_missing() else "unstructured")
+    flagged = {Path(f.path).name: f.reason for f in report.flagged}
+    if pdf_support_missing():  # the fallback is said, file by file
+        assert flagged == {"harbour.pdf": flagged["harbour.pdf"]}
+        assert flagged["harbour.pdf"].startswith("read by raft-files (pypdfium2): unstructured's PDF extra is missing")
 
 
 def test_spacy_model_download_is_replaced_by_a_blank_pipeline(tmp_path, folder, no_network):
@@ -85,8 +89,8 @@ def test_spacy_model_download_is_replaced_by_a_blank_pipeline(tmp_path, folder, 
 
 
 def test_pdf_option(tmp_path, folder):
-    documents, _ = load(tmp_path, folder / "harbour.pdf", pdf="pypdf")
-    assert documents["harbour.pdf"].metadata["parser"] == "pypdf"
+    documents, report = load(tmp_path, folder / "harbour.pdf", pdf="pypdf")
+    assert documents["harbour.pdf"].metadata["parser"] == "pypdf" and report.flagged == []
     if pdf_support_missing():
         with pytest.raises(RaftError, match=r"unstructured\[pdf\]"):
             load(tmp_path, folder / "harbour.pdf", pdf="unstructured")
@@ -100,3 +104,23 @@ def test_globs_and_missing_source(tmp_path, folder):
     assert list(documents) == ["guide.md", "tides.html"] and report.skipped == []
     with pytest.raises(RaftError, match="missing-folder"):
         load(tmp_path, folder / "missing-folder")
+
+
+def test_html_pages_lose_permalinks_and_chrome_and_index_pages_are_skipped(tmp_path, no_network):
+    page = """<html><head><title>Moorings &#8212; Harbour docs</title></head><body>
+<div class="related" role="navigation"><a href="genindex.html">Navigation</a> <a href="index.html">Home</a></div>
+<h1>Moorings<a class="headerlink" href="#moorings">\u00b6</a></h1>
+<p>Every berth in the inner basin has a numbered mooring ring.</p>
+<footer>Copyright 2026 Harbour Portal.</footer></body></html>"""
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "moorings.html").write_text(page)
+    (tmp_path / "site" / "genindex.html").write_text(page)
+    documents, report = load(tmp_path, tmp_path / "site")
+    moorings = documents["moorings.html"]
+    assert (
+        moorings.title == "Moorings"
+        and moorings.text == "Moorings\n\nEvery berth in the inner basin has a numbered mooring ring."
+    )
+    assert [(Path(s.path).name, s.reason) for s in report.skipped] == [
+        ("genindex.html", "generated index or search page (by its file name)")
+    ]
