@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -222,6 +223,7 @@ class Run:
                 owners=owners,
             )
             write_jsonl(dataset / "examples.jsonl", examples, if_empty=f"{qa_path} gave no RAFT example")
+        remove_stale_formats(dataset, set(formatters), self.manager.components("formatter"))
         files: dict[str, list[str]] = {}
         for name, formatter in formatters.items():
             examples = read_records(dataset / "examples.jsonl", RaftExample)
@@ -310,6 +312,22 @@ class Run:
         retriever = self.build("retriever", self.config.eval.retriever, self.config.eval.retriever_options)
         retriever.index(self.chunks())
         return retriever
+
+
+def remove_stale_formats(dataset: Path, keep: set[str], known: Iterable[str]) -> list[Path]:
+    """Delete the folders of formats this assembly does not write (a previous one's, now stale): those the last
+    metadata lists and any named after a formatter, so training can never read rows of an older dataset."""
+    names = set(known)
+    meta = dataset / DATASET_META
+    if meta.exists():
+        names |= set(json.loads(meta.read_text(encoding="utf-8")).get("formats", {}))
+    removed = []
+    for name in sorted(names - keep):
+        folder = dataset / name
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder)
+            removed.append(folder)
+    return removed
 
 
 def read_eval_set(path: str | Path) -> list[dict[str, str]]:

@@ -28,8 +28,13 @@ def chat_row(example: RaftExample, layout: Layout) -> Row:
 
 
 def completion_row(example: RaftExample, layout: Layout) -> Row:
-    """TRL prompt/completion without a chat template: instruction, rendered prompt, then the answer."""
-    prompt = f"{layout.instruction()}\n\n{layout.render(example.context, example.question)}\n\n"
+    """TRL prompt/completion without a chat template: instruction, rendered prompt, then the answer.
+
+    The prompt ends with one newline, not a blank line: byte-level BPE tokenizers read a trailing ``"\n\n"``
+    as one token alone but as two before the answer's first word, so the prompt's tokens would not prefix
+    those of prompt + completion and the loss mask would cut at the wrong place.
+    """
+    prompt = f"{layout.instruction()}\n\n{layout.render(example.context, example.question)}\n"
     return {"id": example.id, "prompt": prompt, "completion": example.answer}
 
 
