@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from raft_trl.modeling import REPORT
+from raft_trl import REPORT
 from rich.markup import escape
 
-from raft_accelerate.trainer import AccelerateOptions
+from raft_accelerate.options import AccelerateOptions
 from raft_core.console import console
 from raft_core.errors import RaftError
 

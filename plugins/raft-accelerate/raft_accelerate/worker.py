@@ -13,7 +13,7 @@ from pathlib import Path
 def main(argv: list[str]) -> int:
     """Run the training loop of this process with the options the launcher passed."""
     from raft_accelerate.loop import run_training
-    from raft_accelerate.trainer import AccelerateOptions
+    from raft_accelerate.options import AccelerateOptions
 
     if len(argv) != 1:
         print("usage: python -m raft_accelerate.worker '<json>'", file=sys.stderr)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from raft_core.cli import with_run
+from raft_core.commands import with_run
 from raft_core.console import console
 from raft_core.errors import RaftError
 from raft_core.io import read_records, write_json

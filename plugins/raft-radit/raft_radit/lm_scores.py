@@ -17,7 +17,7 @@ def load_lm(name: str) -> tuple[Any, Any]:
     """(model, tokenizer) in fp32 on CPU: through raft-transformers when installed (aliases such as
     ``smollm2``, adapters), else transformers/peft directly from a folder or hub name."""
     try:
-        from raft_transformers.models import load_model
+        from raft_transformers import load_model
     except ImportError:
         load_model = None
     if load_model is not None:

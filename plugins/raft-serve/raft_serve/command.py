@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from raft_core.chat import ChatSession, open_session
-from raft_core.cli import with_run
+from raft_core.commands import with_run
 from raft_core.console import console
 from raft_core.errors import RaftError
 from raft_core.pipeline import Run

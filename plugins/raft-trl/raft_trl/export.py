@@ -16,7 +16,7 @@ def export_model(model_or_adapter_dir: str | os.PathLike[str], out_dir: str | os
     """Write ``out_dir``: the model (a LoRA adapter merged into its base) as safetensors plus its tokenizer,
     loadable by ``AutoModelForCausalLM`` without peft, vLLM or ``transformers serve``. Built in a
     temporary folder beside ``out_dir`` and renamed into place, so a crash leaves no half model."""
-    from raft_transformers.models import load_model
+    from raft_transformers import load_model
 
     if dtype not in EXPORT_DTYPES:
         raise RaftError(f"export dtype {dtype!r} is not one of {', '.join(EXPORT_DTYPES)}")

@@ -50,7 +50,7 @@ def check_qlora() -> None:
 
 def load_student(options: FinetuneOptions) -> tuple[Any, Any, str]:
     """``(model, tokenizer, resolved base path)`` ready to train (QLoRA: 4-bit and prepared for k-bit training)."""
-    from raft_transformers.models import load_model, resolve_model
+    from raft_transformers import load_model, resolve_model
 
     base = resolve_model(options.model)
     dtype = resolve_dtype(options.dtype)
