@@ -7,6 +7,7 @@ the component's own ``Options`` model validates when it is built.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -214,6 +215,33 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark else " ".join(str(problem).split())
 
 
+SECRET_NAMES = re.compile(r"(^|_)(api_?key|key|token|password|passwd|secret)$", re.IGNORECASE)
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def refuse_secrets(data: Any, where: str, prefix: str = "") -> None:
+    """Refuse a secret written into the config (it would be echoed and saved in the work directory).
+
+    A field named like a key (``api_key``, ``token``, ``password``...) holding a string, or an ``*_env`` field
+    that does not name an environment variable, is an error naming the field and never showing the value.
+    """
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        dotted = f"{prefix}.{key}" if prefix else str(key)
+        name = str(key)
+        if isinstance(value, str) and value and SECRET_NAMES.search(name):
+            raise RaftError(
+                f"{where}: {dotted} holds a secret; put it in an environment variable and give that variable's "
+                "name instead (e.g. api_key_env: OPENAI_API_KEY). The value was not shown or saved"
+            )
+        if isinstance(value, str) and name.endswith("_env") and not ENV_NAME.match(value):
+            raise RaftError(
+                f"{where}: {dotted} must name an environment variable (like OPENAI_API_KEY), not hold a key; "
+                "the value was not shown or saved"
+            )
+        refuse_secrets(value, where, dotted)
+
+
 def load_config(path: str | os.PathLike[str] | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
     """Read a YAML config (or defaults), apply dotted ``overrides``, and validate.
 
@@ -240,6 +268,7 @@ def load_config(path: str | os.PathLike[str] | None = None, overrides: dict[str,
         set_dotted(data, key, value)
     if overrides:
         where += " (with command-line overrides)"
+    refuse_secrets(data, where)
     try:
         config = RunConfig.model_validate(data)
     except ValidationError as exc:

@@ -85,6 +85,12 @@ def evaluate(run: Run) -> dict[str, Any]:
     }
     write_json(run.path("eval", "report.json"), report)
     write_html_report(report, run.path("eval", "report.html"))
+    silent = [f"{r['model']} (top_k={r['top_k']})" for r in results if r["failures"] == len(questions) > 0]
+    if silent:
+        raise RaftError(
+            f"{', '.join(silent)} answered none of the {len(questions)} questions (every call failed; see "
+            f"'error' in {run.path('eval', 'report.json')}); the scores are empty"
+        )
     return report
 
 

@@ -19,6 +19,9 @@ from raft_litellm.options import ClientOptions
 
 Messages = list[dict[str, str]]
 TRANSIENT_STATUS = {408, 409, 425, 429}
+AUTH_STATUS = {401, 403}
+AUTH_FAILURES_TO_STOP = 3
+"""Consecutive 401/403 answers after which a run stops: a wrong key fails every call, and some are paid for."""
 
 
 def import_litellm() -> Any:
@@ -90,11 +93,13 @@ class LLMClient:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._semaphore: asyncio.Semaphore | None = None
         self._buckets: tuple[TokenBucket | None, TokenBucket | None] = (None, None)
+        self.auth_failures = 0
 
     def reset(self) -> None:
         """Zero the counters (at the start of each run)."""
         self.stats.clear()
         self.cost, self.cost_known = 0.0, False
+        self.auth_failures = 0
 
     def _bind(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
@@ -126,13 +131,30 @@ class LLMClient:
             async for attempt in retrying:
                 with attempt:
                     async with semaphore:
-                        return await self._attempt(endpoint, messages, params)
+                        completion = await self._attempt(endpoint, messages, params)
+                        self.auth_failures = 0
+                        return completion
         except RaftError:
             raise
         except Exception as error:
             self.stats["call_errors"] += 1
+            self._check_auth(error, endpoint)
             raise CallFailed(redact(f"{type(error).__name__}: {error}", endpoint)) from error
         raise AssertionError("unreachable")  # pragma: no cover - tenacity returns or raises
+
+    def _check_auth(self, error: BaseException, endpoint: Endpoint) -> None:
+        """Stop the run (circuit breaker) after :data:`AUTH_FAILURES_TO_STOP` authentication failures in a row."""
+        status = getattr(error, "status_code", None)
+        if status not in AUTH_STATUS:
+            self.auth_failures = 0
+            return
+        self.auth_failures += 1
+        if self.auth_failures >= AUTH_FAILURES_TO_STOP:
+            where = f"${endpoint.api_key_env}" if endpoint.api_key_env else "the provider's key variable"
+            raise RaftError(
+                f"authentication failed for {endpoint.model}: HTTP {status} on {self.auth_failures} calls in a row; "
+                f"check the key in {where} (stopped; finished calls are kept)"
+            )
 
     async def _attempt(self, endpoint: Endpoint, messages: Messages, params: dict[str, Any]) -> Completion:
         litellm = import_litellm()
