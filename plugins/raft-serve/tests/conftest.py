@@ -6,6 +6,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -69,12 +70,24 @@ class EchoPlugin:
 
 
 @pytest.fixture
-def run(tmp_path, plugin_manager, register_plugin) -> Run:
-    register_plugin(EchoPlugin(), name="test-echo")
+def workdir(tmp_path) -> Path:
+    """A run folder holding the chunks of ``CHUNK_TEXTS``."""
     write_jsonl(tmp_path / "run" / "chunks.jsonl", chunks())
-    overrides = {"workdir": str(tmp_path / "run"), "eval.retriever": "bm25", "assemble.layout": "raft"}
+    return tmp_path / "run"
+
+
+@pytest.fixture
+def run(workdir, plugin_manager, register_plugin) -> Run:
+    register_plugin(EchoPlugin(), name="test-echo")
+    overrides = {"workdir": str(workdir), "eval.retriever": "bm25", "assemble.layout": "raft"}
     EchoGenerator.calls.clear()
     return Run(load_config(None, overrides), plugin_manager)
+
+
+@pytest.fixture
+def generator_calls(run) -> list[int]:
+    """Sizes of the test generator's calls so far (one entry per batched generate call)."""
+    return EchoGenerator.calls
 
 
 @pytest.fixture
