@@ -22,7 +22,6 @@ TEST_ONLY = {"pytest", "raft_testing"}
 
 
 PROJECTS = sorted([*ROOT.glob("plugins/*/pyproject.toml"), *ROOT.glob("examples/*/pyproject.toml")])
-PENDING = {"raft_unstructured": "uses raft_files submodules until raft-files exports its API (documents helper)"}
 
 
 def plugin_packages() -> dict[str, Path]:
@@ -100,13 +99,7 @@ def boundary_violations(package_dir: Path, declared: set[str], others: set[str])
     return problems
 
 
-@pytest.mark.parametrize(
-    "package",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(reason=PENDING[name], strict=False)) if name in PENDING else name
-        for name in sorted(plugin_packages())
-    ],
-)
+@pytest.mark.parametrize("package", sorted(plugin_packages()))
 def test_plugin_uses_others_only_through_their_declared_public_api(package: str) -> None:
     project = plugin_packages()[package]
     problems = boundary_violations(project.parent / package, dependencies(project), set(plugin_packages()))

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
 import tomllib
 
 from raft_core.catalogue import DEFAULT_PATH, load_catalogue
+from raft_core.errors import RaftError
 from raft_core.plugins import KINDS, PluginManager
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,3 +59,34 @@ def test_catalogue_components_match_what_installed_plugins_register(catalogue: d
         expected = {kind: set(names) for kind, names in entry["components"].items()}
         assert registered.get(distribution, {}) == expected, distribution
         assert sorted(entry["kinds"]) == sorted(expected), distribution
+
+
+def test_the_catalogue_ships_in_the_wheel_and_loads_from_it(tmp_path: Path) -> None:
+    """Build raft-core's wheel from a copy of the tree, then read the catalogue from the zipped package."""
+    source = tmp_path / "src"
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "build")
+    for name in ("raft_core", "registry"):
+        shutil.copytree(ROOT / name, source / name, symlinks=True, ignore=ignore)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    build = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", str(source)]
+    subprocess.run([*build, "-w", str(tmp_path / "dist")], check=True, timeout=300, capture_output=True)
+    (wheel,) = (tmp_path / "dist").glob("raft_core-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.read("raft_core/data/plugins.yaml") == (ROOT / "registry" / "plugins.yaml").read_bytes()
+    code = (
+        "import sys; sys.path[:0] = sys.argv[1:]\n"
+        "import raft_core.catalogue as c\n"
+        "print(c.__file__); print(len(c.load_catalogue()))\n"
+    )
+    # -S: no site processing, so the editable install's finder cannot shadow the wheel
+    run = [sys.executable, "-S", "-c", code, str(wheel), sysconfig.get_paths()["purelib"]]
+    where, count = subprocess.run(run, check=True, timeout=60, capture_output=True, text=True).stdout.split()
+    assert where.startswith(str(wheel))
+    assert int(count) == len(load_catalogue(DEFAULT_PATH)) > 0
+
+
+def test_a_missing_catalogue_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAFT_REGISTRY", str(tmp_path / "nope.yaml"))
+    with pytest.raises(RaftError, match=r"plugin catalogue .*nope\.yaml not found"):
+        load_catalogue()
