@@ -114,6 +114,20 @@ class Layout(Component):
         """`` If the documents do not contain the answer, say you don't know.`` when :attr:`abstain`, else ``""``."""
         return " If the documents do not contain the answer, say you don't know." if self.abstain else ""
 
+    def messages(
+        self, documents: Sequence[str], question: str, answer: str | None = None, system: str | None = None
+    ) -> list[dict[str, str]]:
+        """The chat messages of one example: system (``system`` or :meth:`instruction`), user (:meth:`render`),
+        then the assistant ``answer`` when given. Training data, evaluation and chat all build prompts here, so
+        a model is asked exactly the way it was trained."""
+        messages = [
+            {"role": "system", "content": system or self.instruction()},
+            {"role": "user", "content": self.render(documents, question)},
+        ]
+        if answer is not None:
+            messages.append({"role": "assistant", "content": answer})
+        return messages
+
 
 class Formatter(Component):
     @abc.abstractmethod

@@ -52,11 +52,9 @@ class RagPrompt:
     system_prompt: str
 
     def messages(self, question: str, chunks: Sequence[Chunk]) -> list[dict[str, str]]:
-        """The system prompt, then the chunks and the question rendered with the layout."""
-        return [
-            {"role": "system", "content": self.system_prompt},
-            {"role": "user", "content": self.layout.render([c.text for c in chunks], question)},
-        ]
+        """The system prompt, then the chunks and the question rendered with the layout, built by
+        :meth:`Layout.messages` like the training rows, so a model is asked exactly the way it was trained."""
+        return self.layout.messages([c.text for c in chunks], question, system=self.system_prompt)
 
 
 class Run:

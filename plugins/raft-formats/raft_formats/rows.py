@@ -15,11 +15,7 @@ OPENAI_ROLES = {"system", "developer", "user", "assistant"}
 
 def messages(example: RaftExample, layout: Layout) -> list[dict[str, str]]:
     """System (the layout's instruction), user (rendered context + question), assistant (the answer)."""
-    return [
-        {"role": "system", "content": layout.instruction()},
-        {"role": "user", "content": layout.render(example.context, example.question)},
-        {"role": "assistant", "content": example.answer},
-    ]
+    return layout.messages(example.context, example.question, example.answer)
 
 
 def chat_row(example: RaftExample, layout: Layout) -> Row:

@@ -42,18 +42,17 @@ def read_items(run: Run) -> dict[str, list[Item]]:
 
 def prompt_builder(run: Run) -> PromptBuilder:
     """Chat messages the LM scores answers after: the run's layout and system prompt with one chunk."""
-    meta = run.dataset_meta() if run.path("dataset", "raft_dataset.json").exists() else {}
-    name = meta.get("layout", run.config.assemble.layout)
     try:
-        layout = run.build("layout", name, meta.get("layout_options", run.config.assemble.layout_options))
+        prompt = run.rag_prompt()
+        layout, system = prompt.layout, prompt.system_prompt
     except RaftError as exc:
         console.print(f"[yellow]warning:[/] {exc}; scoring with a plain <DOCUMENT> prompt")
-        layout = None
-    system = meta.get("system_prompt") or (layout.instruction() if layout else None)
+        layout, system = None, None
 
     def build(chunk: str, question: str) -> Messages:
-        user = layout.render([chunk], question) if layout else f"<DOCUMENT>{chunk}</DOCUMENT>\n{question}"
-        return ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
+        if layout is None:
+            return [{"role": "user", "content": f"<DOCUMENT>{chunk}</DOCUMENT>\n{question}"}]
+        return layout.messages([chunk], question, system=system)
 
     return build
 
