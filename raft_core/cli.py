@@ -107,16 +107,19 @@ def train(run: Run) -> None:
 @with_run
 def eval_command(run: Run) -> None:
     """Evaluate models with RAG: retrieve top-k chunks, answer, score with judges (writes eval/)."""
-    from raft_core.evaluate import evaluate, summarize
+    from raft_core.evaluate import evaluate, summarize, verdicts
 
-    _print_json(summarize(evaluate(run)))
+    report = evaluate(run)
+    _print_json(summarize(report))
+    for line in verdicts(report):
+        console.print(line, soft_wrap=True)
 
 
 @app.command("run")
 @with_run
 def run_all(run: Run, skip_train: Annotated[bool, typer.Option(help="Stop before training.")] = False) -> None:
     """Run every stage: ingest, generate, assemble, train, eval (components and options checked first)."""
-    from raft_core.evaluate import evaluate, summarize
+    from raft_core.evaluate import evaluate, summarize, verdicts
     from raft_core.preflight import STAGES, check
 
     check(run.config, run.manager, STAGES[:3] if skip_train else STAGES)
@@ -138,6 +141,9 @@ def run_all(run: Run, skip_train: Annotated[bool, typer.Option(help="Stop before
         report = evaluate(run)
         steps["eval"] = summarize(report)
     _print_json(steps)
+    if not skip_train:
+        for line in verdicts(report):
+            console.print(line, soft_wrap=True)
 
 
 @app.command("check")

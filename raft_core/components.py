@@ -148,6 +148,10 @@ class Generator(Component):
 
 
 class Judge(Component):
+    reads: ClassVar[str] = "answer"
+    """What :meth:`score` gets as predictions: ``"answer"`` the final answer (text after ``<ANSWER>:``, the whole
+    reply without the tag), ``"reply"`` the model's whole reply (for judges of format, quotes, reasoning)."""
+
     @abc.abstractmethod
     def score(
         self,

@@ -1,6 +1,8 @@
 """RAG evaluation: retrieve top-k chunks, ask each model, score with judges, count refusals.
 
-precision = mean score / (1 - refusal rate): the quality of the answers a model dares to give.
+precision = mean score over the questions the model answered (did not refuse): the quality of the answers it
+dares to give. Each score has a bootstrap 95% interval; models are compared per question (paired differences
+with their interval, wins/losses/ties), and refusals are split by whether the oracle chunk was retrieved.
 Items a generator could not answer (listed in its ``failures``) are counted and left unscored, never 0;
 when the eval set comes from the held-out split, retrieval recall@k (oracle chunk retrieved) is reported.
 """
@@ -17,6 +19,7 @@ from raft_core.pipeline import Run, read_eval_set
 from raft_core.prompts import extract_answer, is_refusal
 from raft_core.records import RaftExample
 from raft_core.report import write_html_report
+from raft_core.stats import beyond_noise, mean_ci, paired
 
 
 def eval_questions(run: Run) -> list[dict[str, str]]:
@@ -60,8 +63,7 @@ def evaluate(run: Run) -> dict[str, Any]:
         generator = run.generator(spec)
         for k in cfg.top_k:
             conversations = [
-                prompt.messages(q["question"], chunks)
-                for q, chunks in zip(questions, retrieved[k], strict=True)
+                prompt.messages(q["question"], chunks) for q, chunks in zip(questions, retrieved[k], strict=True)
             ]
             with run.context.progress(f"{spec.name} top_k={k}", len(conversations)):
                 outputs = generator.generate(conversations)
@@ -82,6 +84,7 @@ def evaluate(run: Run) -> dict[str, Any]:
         "questions": len(questions),
         "retrieval_recall": None if recall is None else {str(k): v for k, v in recall.items()},
         "runs": results,
+        "comparisons": compare(results),
     }
     write_json(run.path("eval", "report.json"), report)
     write_html_report(report, run.path("eval", "report.html"))
@@ -146,9 +149,10 @@ def score_run(
     for name, judge in judges.items():
         scores: list[float | None] = [None] * len(outputs)
         if keep:
+            read = outputs if getattr(judge, "reads", "answer") == "reply" else predictions
             kept = judge.score(
                 [questions[i]["question"] for i in keep],
-                [predictions[i] for i in keep],
+                [read[i] for i in keep],
                 [references[i] for i in keep],
                 [contexts[i] for i in keep],
             )
@@ -156,10 +160,11 @@ def score_run(
                 scores[i] = value
         per_judge[name] = scores
         valid = [s for s in scores if s is not None]
-        mean = sum(valid) / len(valid) if valid else None
+        answered_scores = [s for s, refused in zip(scores, refusals, strict=True) if s is not None and not refused]
         metrics[name] = {
-            "score": mean,
-            "precision": (mean / (1 - refusal_rate)) if mean is not None and refusal_rate < 1 else None,
+            "score": sum(valid) / len(valid) if valid else None,
+            "ci95": mean_ci(valid),
+            "precision": sum(answered_scores) / len(answered_scores) if answered_scores else None,
             "unscored": len(keep) - len(valid),
         }
     details = [
@@ -170,6 +175,7 @@ def score_run(
             "prediction": pred,
             "refusal": refused,
             "retrieved": [c.id for c in chunks],
+            "retrieved_text": [snippet(c.text) for c in chunks],
             **({"oracle_retrieved": q["chunk_id"] in {c.id for c in chunks}} if q.get("chunk_id") else {}),
             **({"error": failures[i]} if i in failures else {}),
             "scores": {n: s[i] for n, s in per_judge.items()},
@@ -183,10 +189,73 @@ def score_run(
         "top_k": k,
         "refusals": sum(refusals),
         "refusal_rate": refusal_rate,
+        **refusal_split(details),
         "failures": len(failures),
         "metrics": metrics,
         "details": details,
     }
+
+
+def snippet(text: str, limit: int = 160) -> str:
+    """The start of a chunk's text on one line, cut at ``limit`` characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def refusal_split(details: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Refusals against whether the oracle chunk was retrieved (when known): ``wrong_refusals`` declined although
+    the answer was in the context (an error), ``unsupported_answers`` answered although it was not (a
+    hallucination risk); each with its rate over the questions of that kind."""
+    known = [d for d in details if "oracle_retrieved" in d and "error" not in d]
+    if not known:
+        return {}
+    present = [d for d in known if d["oracle_retrieved"]]
+    absent = [d for d in known if not d["oracle_retrieved"]]
+    wrong = sum(d["refusal"] for d in present)
+    unsupported = sum(not d["refusal"] for d in absent)
+    return {
+        "wrong_refusals": wrong,
+        "wrong_refusal_rate": wrong / len(present) if present else None,
+        "unsupported_answers": unsupported,
+        "unsupported_answer_rate": unsupported / len(absent) if absent else None,
+    }
+
+
+def compare(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Paired comparisons at each top_k and judge: every model against each model listed before it
+    (``a`` minus ``b`` over the questions both answered, bootstrap 95% interval, wins/losses/ties of ``a``)."""
+    comparisons = []
+    for i, a in enumerate(runs):
+        for b in runs[:i]:
+            if a["top_k"] != b["top_k"] or a["model"] == b["model"]:
+                continue
+            for metric in a["metrics"]:
+                if metric not in b["metrics"]:
+                    continue
+                scores_a = [d["scores"].get(metric) for d in a["details"]]
+                scores_b = [d["scores"].get(metric) for d in b["details"]]
+                result = paired(scores_a, scores_b)
+                comparisons.append({"a": a["model"], "b": b["model"], "top_k": a["top_k"], "metric": metric, **result})
+    return comparisons
+
+
+def verdicts(report: dict[str, Any]) -> list[str]:
+    """One plain sentence per comparison: did ``a`` beat ``b``, by how much, beyond noise or not."""
+    lines = []
+    for c in report.get("comparisons", []):
+        if c["diff"] is None:
+            continue
+        low, high = c["ci95"] or (None, None)
+        interval = f" [{low:+.3f}, {high:+.3f}]" if low is not None else ""
+        if beyond_noise(c):
+            verdict = "beat" if c["diff"] > 0 else "lost to"
+        else:
+            verdict = "did not differ beyond noise from"
+        lines.append(
+            f"{c['a']} {verdict} {c['b']} on {c['metric']} at top_k={c['top_k']}: {c['diff']:+.3f}{interval} "
+            f"(95% CI; {c['wins']} wins, {c['losses']} losses, {c['ties']} ties over {c['n']} questions)"
+        )
+    return lines
 
 
 def summarize(report: dict[str, Any]) -> list[dict[str, Any]]:

@@ -147,11 +147,33 @@ def summary_table(runs: Sequence[dict[str, Any]]) -> str:
         cells = [run["model"], run["top_k"]]
         for judge in judges:
             metric = run.get("metrics", {}).get(judge, {})
-            cells += [metric.get("score"), metric.get("precision"), metric.get("unscored")]
+            cells += [
+                _with_ci(metric.get("score"), metric.get("ci95")),
+                metric.get("precision"),
+                metric.get("unscored"),
+            ]
         cells += [run.get("refusals"), run.get("refusal_rate"), run.get("failures", 0), run.get("recall_at_k")]
         rows.append("<tr>" + "".join(f"<td>{_fmt(c)}</td>" for c in cells) + "</tr>")
     header = "<tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr>"
     return f"<table>{header}{''.join(rows)}</table>"
+
+
+def _with_ci(value: Any, ci: Sequence[float] | None) -> str:
+    return f"{_fmt(value)} [{ci[0]:.3f}, {ci[1]:.3f}]" if ci and value is not None else _fmt(value)
+
+
+def comparison_table(comparisons: Sequence[dict[str, Any]]) -> str:
+    """Paired comparisons: a − b per question with its bootstrap 95% interval, wins / losses / ties of a."""
+    if not comparisons:
+        return ""
+    head = ["a", "b", "top_k", "metric", "a − b [95% CI]", "wins", "losses", "ties", "questions"]
+    rows = []
+    for c in comparisons:
+        diff = _with_ci(c.get("diff"), c.get("ci95"))
+        cells = [c["a"], c["b"], c["top_k"], c["metric"], diff, c["wins"], c["losses"], c["ties"], c["n"]]
+        rows.append("<tr>" + "".join(f"<td>{_fmt(x)}</td>" for x in cells) + "</tr>")
+    header = "<tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr>"
+    return f"<h2>Paired comparisons</h2><table>{header}{''.join(rows)}</table>"
 
 
 def details_section(run: dict[str, Any]) -> str:
@@ -173,7 +195,8 @@ def details_section(run: dict[str, Any]) -> str:
             body.append(f"<p><b>Oracle chunk retrieved:</b> {'yes' if item['oracle_retrieved'] else 'no'}</p>")
         if item.get("error"):
             body.append(f"<p class='failure'><b>Generator error:</b> {escape(str(item['error']))}</p>")
-        body.append(f"<p><b>Retrieved:</b> {escape(', '.join(map(str, item.get('retrieved', []))))}</p>")
+        texts = item.get("retrieved_text") or item.get("retrieved", [])
+        body.append("<p><b>Retrieved:</b></p><ol>" + "".join(f"<li>{escape(str(t))}</li>" for t in texts) + "</ol>")
         body.append(f"<pre>{escape(str(item.get('output', '')))}</pre>")
         items.append(
             f"<details><summary>{number}. {escape(str(item.get('question', '')))}{flags}</summary>"
@@ -201,8 +224,9 @@ def render_html(report: dict[str, Any]) -> str:
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>raft eval report</title>"
         f"<style>{STYLE}</style></head><body><h1>raft eval report</h1><p>{info}</p>"
-        "<p>precision = score / (1 − refusal rate); failed generations are left unscored, never 0.</p>"
-        f"<h2>Results</h2>{summary_table(runs)}{recall_html}"
+        "<p>precision = mean score over the questions the model answered (did not refuse); [low, high] = "
+        "bootstrap 95% interval; failed generations are left unscored, never 0.</p>"
+        f"<h2>Results</h2>{summary_table(runs)}{comparison_table(report.get('comparisons', []))}{recall_html}"
         f"<h2>Plots</h2><div class='plots'>{''.join(f'<figure>{p}</figure>' for p in plots)}</div>"
         f"<h2>Per-question details</h2>{''.join(details_section(r) for r in runs)}</body></html>\n"
     )

@@ -150,10 +150,12 @@ def make_towns(n: int, seed: int) -> list[Town]:
 
 def cot_answer(question: str, answer: str, sentence: str) -> str:
     """A RAFT chain-of-thought answer quoting the oracle sentence, ending with ``<ANSWER>:``."""
-    return (
-        f'To answer "{question}" I look for the document that states it. It says: '
-        f"##begin_quote##{sentence}##end_quote## So the answer is {answer}.\n<ANSWER>: {answer}"
-    )
+    return f"The document says: ##begin_quote##{sentence}##end_quote## So the answer is {answer}.\n<ANSWER>: {answer}"
+
+
+def short_answer(answer: str) -> str:
+    """The answer alone, tagged (the short-answer recipe: no reasoning, no quote)."""
+    return f"<ANSWER>: {answer}"
 
 
 def write_corpus(towns: list[Town], folder: Path) -> None:

@@ -1,206 +1,342 @@
-"""RAFT vs domain-specific fine-tuning (DSF) under distractors, on CPU with SmolLM2-135M-Instruct.
+"""RAFT vs base vs domain-specific fine-tuning (DSF) under distractors, on CPU with SmolLM2-135M-Instruct.
 
-Compares, with the same BM25 retriever top-k at test time (the oracle plus k-1 retrieved distractors):
-  (a) base   : the base model + RAG
-  (b) dsf    : fine-tuned on question -> CoT answer with only the oracle document (P=1, no distractors) + RAG
-  (c) raft   : fine-tuned RAFT-style (oracle + k distractors, oracle kept with P=0.8) + RAG
-on a synthetic corpus of fictional towns (facts no pretrained model knows), with questions from templates
-(no teacher call) and a held-out split of whole documents. Every stage runs through raft-core's own code:
-Run.ingest (files loader, recursive splitter), Run.assemble (random distractors, raft layout, chat format),
-Run.train (trl LoRA) and raft_core.evaluate (bm25 retriever, transformers generator, judges).
+Arms, all answering with the same BM25 top-k chunks (the oracle, when retrieved, among confusable documents):
+  base : SmolLM2-135M-Instruct + RAG
+  dsf  : fine-tuned on question -> answer with only the oracle document in the prompt (P=1, no distractors)
+  raft : fine-tuned RAFT-style (oracle + k distractors, oracle kept with probability P)
+on a synthetic corpus of fictional towns (facts no pretrained model knows; each document names a sister town,
+so BM25 returns a same-template document that mentions the asked town), template questions (no teacher) and a
+split by document: validation and test towns never appear in training.
 
-    python studies/raft_vs_dsf.py            # full study
-    python studies/raft_vs_dsf.py --quick    # fewer documents, steps and questions
+Every stage runs through raft-core: Run.ingest (files, recursive), Run.assemble (raft layout, chat format),
+Run.train (trl), Run.rag_prompt / indexed_retriever / generator, evaluate.score_run and compare (paired
+bootstrap), judges answer-correct, answer-tag, citation and f1 (raft-rouge).
 
-Writes studies/results/raft_vs_dsf[_quick].json and .md and prints the table.
+Resumable: each arm's training and each (arm, split, top_k) generation is kept under --workdir and reused.
+
+    python studies/raft_vs_dsf.py                       # the study: test split, writes studies/results/
+    python studies/raft_vs_dsf.py --split validation    # a recipe on the validation split (recipe_search.py)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 STUDIES = Path(__file__).resolve().parent
 sys.path.insert(0, str(STUDIES))
 
-from fictional_corpus import cot_answer, make_towns, write_corpus  # noqa: E402
-from raft_testing import OFFLINE_ENV  # noqa: E402
+from fictional_corpus import cot_answer, make_towns, short_answer, write_corpus  # noqa: E402
 
-from raft_core.config import RunConfig  # noqa: E402
-from raft_core.evaluate import evaluate  # noqa: E402
-from raft_core.io import read_records, write_json, write_jsonl  # noqa: E402
+from raft_core.config import ModelSpec, RunConfig  # noqa: E402
+from raft_core.evaluate import compare, score_run  # noqa: E402
+from raft_core.io import iter_jsonl, read_records, write_json, write_jsonl  # noqa: E402
 from raft_core.pipeline import Run  # noqa: E402
 from raft_core.plugins import get_plugin_manager  # noqa: E402
 from raft_core.records import QAPair, RaftExample  # noqa: E402
 
-FULL = {"docs": 40, "epochs": 3, "max_steps": 60, "max_questions": 40}
-QUICK = {"docs": 24, "epochs": 2, "max_steps": 16, "max_questions": 16}
-GENERATION = {"max_new_tokens": 96, "batch_size": 8}
+JUDGES = ["answer-correct", "answer-tag", "citation", "f1"]
+OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
-def parse_args() -> argparse.Namespace:
+@dataclass(frozen=True)
+class Recipe:
+    """How the fine-tuned arms are trained (DSF uses it with P=1 and no distractors)."""
+
+    method: str = "lora"
+    lora_r: int = 16
+    lr: float = 1e-3
+    steps: int = 40
+    batch: int = 8
+    oracle_p: float = 0.8
+    distractors: int = 2
+    distractor: str = "bm25"
+    answers: str = "cot"
+    answer_only_loss: bool = True
+
+    def key(self) -> str:
+        """A short name of the recipe, used as folder name."""
+        lora = f"r{self.lora_r}" if self.method == "lora" else "full"
+        loss = "" if self.answer_only_loss else "-allloss"
+        return (
+            f"{lora}-lr{self.lr:g}-s{self.steps}-b{self.batch}-p{self.oracle_p:g}-d{self.distractors}"
+            f"{self.distractor}-{self.answers}{loss}"
+        )
+
+    def dsf(self) -> Recipe:
+        return replace(self, oracle_p=1.0, distractors=0)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="A small, fast version of the study.")
     parser.add_argument("--workdir", type=Path, default=Path("runs/study-raft-vs-dsf"))
+    parser.add_argument("--out", type=Path, default=STUDIES / "results", help="Where results are written.")
     parser.add_argument("--model", default="smollm2", help="Student model (alias, folder or hub name).")
-    parser.add_argument("--distractors", type=int, default=3, help="k distractors in RAFT training examples.")
-    parser.add_argument("--top-k", type=int, default=4, help="Chunks retrieved (oracle + distractors) at test time.")
-    parser.add_argument("--oracle-p", type=float, default=0.8)
+    parser.add_argument("--towns", type=int, default=160, help="Fictional documents (4 questions each).")
+    parser.add_argument("--split", choices=["test", "validation"], default="test")
+    parser.add_argument("--arms", nargs="+", default=["base", "dsf", "raft"], choices=["base", "dsf", "raft"])
+    parser.add_argument("--top-k", type=int, nargs="+", default=[3])
+    parser.add_argument("--max-questions", type=int, help="Evaluate on the first N questions of the split.")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--docs", type=int, help="Number of fictional documents (overrides the preset).")
-    parser.add_argument("--epochs", type=int)
-    parser.add_argument("--max-steps", type=int)
-    parser.add_argument("--max-questions", type=int)
-    parser.add_argument("--learning-rate", type=float, default=3e-4)
-    return parser.parse_args()
+    parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument("--dtype", default="float32", help="Training and generation dtype (auto, bfloat16 ...).")
+    parser.add_argument("--tag", default="", help="Suffix of the result files (e.g. a recipe name).")
+    for field, default in asdict(Recipe()).items():
+        flag = "--" + field.replace("_", "-")
+        if isinstance(default, bool):
+            parser.add_argument(flag, type=lambda v: v.lower() in ("1", "true", "yes"), default=default)
+        else:
+            parser.add_argument(flag, type=type(default), default=default)
+    return parser.parse_args(argv)
 
 
-def config(args: argparse.Namespace, preset: dict[str, Any], name: str, distractors: int, oracle_p: float) -> RunConfig:
-    """The run configuration of one arm; only the assembly differs between arms."""
+def recipe_of(args: argparse.Namespace) -> Recipe:
+    return Recipe(**{field: getattr(args, field) for field in asdict(Recipe())})
+
+
+def arm_config(args: argparse.Namespace, workdir: Path, recipe: Recipe) -> RunConfig:
+    """The run configuration of one arm: the corpus, its assembly and its training."""
     return RunConfig.model_validate(
         {
-            "workdir": str(args.workdir / name),
+            "workdir": str(workdir),
             "seed": args.seed,
             "load": {"loader": "files", "source": str(args.workdir / "corpus")},
             "split": {"splitter": "recursive", "chunk_size": 1000, "chunk_overlap": 0, "min_chunk_chars": 50},
             "assemble": {
-                "distractor": "random",
-                "num_distractors": distractors,
-                "oracle_probability": oracle_p,
+                "distractor": recipe.distractor,
+                "num_distractors": recipe.distractors,
+                "oracle_probability": recipe.oracle_p,
                 "refusal_probability": 0.0,
                 "layout": "raft",
                 "formats": ["chat"],
-                "splits": {"validation": 0.0, "test": 0.25, "by": "document"},
+                "splits": {"validation": 0.15, "test": 0.25, "by": "document"},
             },
             "train": {
                 "trainer": "trl",
                 "model": args.model,
                 "options": {
-                    "method": "lora",
-                    "epochs": preset["epochs"],
-                    "max_steps": preset["max_steps"],
-                    "learning_rate": args.learning_rate,
-                    "batch_size": 2,
-                    "gradient_accumulation": 4,
-                    "max_length": 768,
-                    "logging_steps": 4,
+                    "method": recipe.method,
+                    "lora_r": recipe.lora_r,
+                    "lora_alpha": 2 * recipe.lora_r,
+                    "max_steps": recipe.steps,
+                    "learning_rate": recipe.lr,
+                    "warmup_steps": max(1, recipe.steps // 10),
+                    "batch_size": recipe.batch // 2,
+                    "gradient_accumulation": 2,
+                    "max_length": 1024,
+                    "logging_steps": 5,
+                    "save_steps": 10,
+                    "assistant_only_loss": recipe.answer_only_loss,
+                    "dtype": args.dtype,
                 },
             },
-            "eval": {
-                "retriever": "bm25",
-                "top_k": [args.top_k],
-                "judges": ["f1", "exact-match", "contains"],
-                "max_questions": preset["max_questions"],
-                "models": [
-                    {"name": "base", "model": args.model, "options": GENERATION},
-                    {"name": "dsf", "model": str(args.workdir / "dsf" / "model"), "options": GENERATION},
-                    {"name": "raft", "model": "trained", "options": GENERATION},
-                ],
-            },
+            "eval": {"retriever": "bm25", "judges": JUDGES},
         }
     )
 
 
-def write_qa(run: Run, towns: list[Any]) -> int:
+def write_qa(run: Run, towns: list[Any], answers: str) -> int:
     """qa.jsonl from the templates: each town's questions on the chunk of its document."""
     by_source = {Path(c.source).stem: c for c in run.chunks()}
     rows = []
     for town in towns:
         chunk = by_source[town.name.lower()]
         for question, answer, sentence in town.questions():
-            assert sentence in chunk.text, f"the chunk of {town.name} lost its sentence {sentence!r}"
-            rows.append(QAPair(question=question, answer=cot_answer(question, answer, sentence), chunk_id=chunk.id))
+            if sentence not in chunk.text:
+                raise SystemExit(f"the chunk of {town.name} lost its sentence {sentence!r}")
+            text = cot_answer(question, answer, sentence) if answers == "cot" else short_answer(answer)
+            rows.append(QAPair(question=question, answer=text, chunk_id=chunk.id))
     return write_jsonl(run.path("qa.jsonl"), rows)
 
 
-def oracle_recall(report: dict[str, Any], run: Run) -> float:
-    """Share of evaluated questions whose oracle chunk was among the retrieved ones."""
-    oracle = {e.question: e.oracle_chunk_id for e in read_records(run.path("dataset", "examples.jsonl"), RaftExample)}
-    details = report["runs"][0]["details"]
-    return sum(oracle[d["question"]] in d["retrieved"] for d in details) / len(details)
+def prepare_arm(args: argparse.Namespace, name: str, recipe: Recipe, towns: list[Any]) -> Run:
+    """Ingest, write the questions and assemble one arm's dataset (cheap; redone each time)."""
+    run = Run(arm_config(args, args.workdir / "arms" / name, recipe), get_plugin_manager())
+    run.save_config()
+    run.ingest()
+    write_qa(run, towns, recipe.answers)
+    run.assemble()
+    return run
 
 
-def table(report: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = []
-    for result in report["runs"]:
-        rows.append(
-            {
-                "model": result["model"],
-                "top_k": result["top_k"],
-                **{name: m["score"] for name, m in result["metrics"].items()},
-                "refusal_rate": result["refusal_rate"],
-            }
-        )
-    return rows
+def trained(run: Run) -> Path:
+    """Train unless a finished model is there (raft_training.json is written last); resumes from checkpoints."""
+    if not run.path("model", "raft_training.json").is_file():
+        run.train()
+    return run.path("model")
 
 
-def markdown(rows: list[dict[str, Any]]) -> str:
-    keys = list(rows[0])
-    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    for row in rows:
-        cells = [f"{v:.3f}" if isinstance(v, float) else str(v) for v in row.values()]
-        lines.append("| " + " | ".join(cells) + " |")
+def split_questions(run: Run, split: str, limit: int | None) -> list[dict[str, str]]:
+    """Unique questions of ``split`` with their reference answers and oracle chunk ids."""
+    rows, seen = [], set()
+    for example in read_records(run.path("dataset", "examples.jsonl"), RaftExample):
+        if example.split == split and example.question not in seen:
+            seen.add(example.question)
+            rows.append({"question": example.question, "answer": example.answer, "chunk_id": example.oracle_chunk_id})
+    return rows[:limit]
+
+
+def answers_of(run: Run, spec: ModelSpec, conversations: list[list[dict[str, str]]], cache: Path) -> list[str]:
+    """The model's replies, generated once and kept in ``cache`` (JSONL, written atomically)."""
+    if cache.is_file():
+        rows = list(iter_jsonl(cache))
+        if [r["messages"] for r in rows] == conversations:
+            return [r["reply"] for r in rows]
+    generator = run.generator(spec)
+    replies = generator.generate(conversations)
+    write_jsonl(cache, [{"messages": c, "reply": r} for c, r in zip(conversations, replies, strict=True)])
+    return replies
+
+
+def load_average() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    os.environ.update(OFFLINE)
+    started, timings, loads = time.monotonic(), {}, [load_average()]
+    recipe = recipe_of(args)
+    towns = make_towns(args.towns, args.seed)
+    write_corpus(towns, args.workdir / "corpus")
+    arms: dict[str, tuple[Run, str]] = {}
+    reference = prepare_arm(args, f"raft-{recipe.key()}", recipe, towns)
+    for arm in args.arms:
+        if arm == "base":
+            arms["base"] = (reference, args.model)
+            continue
+        arm_recipe = recipe if arm == "raft" else recipe.dsf()
+        run = reference if arm == "raft" else prepare_arm(args, f"dsf-{arm_recipe.key()}", arm_recipe, towns)
+        t = time.monotonic()
+        arms[arm] = (run, str(trained(run)))
+        timings[f"train_{arm}_s"] = round(time.monotonic() - t, 1)
+        loads.append(load_average())
+
+    questions = split_questions(reference, args.split, args.max_questions)
+    prompt, retriever = reference.rag_prompt(), reference.indexed_retriever()
+    judges = {name: reference.build("judge", name, None) for name in JUDGES}
+    generation = {"max_new_tokens": args.max_new_tokens, "batch_size": 8, "dtype": args.dtype}
+    results = []
+    for k in args.top_k:
+        retrieved = [retriever.search(q["question"], k) for q in questions]
+        conversations = [prompt.messages(q["question"], c) for q, c in zip(questions, retrieved, strict=True)]
+        for arm, (run, model) in arms.items():
+            t = time.monotonic()
+            folder = "base" if arm == "base" else Path(run.workdir).name
+            cache = args.workdir / "replies" / args.split / f"{folder}-k{k}-n{len(questions)}.jsonl"
+            spec = ModelSpec(name=arm, model=model, options=generation)
+            replies = answers_of(reference, spec, conversations, cache)
+            timings[f"eval_{arm}_k{k}_s"] = round(time.monotonic() - t, 1)
+            results.append(score_run(arm, k, questions, replies, retrieved, judges))
+        loads.append(load_average())
+    timings["total_s"] = round(time.monotonic() - started, 1)
+    result = {
+        "held_out_questions": len(questions),
+        "split": args.split,
+        "recipe": asdict(recipe) | {"key": recipe.key()},
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "comparisons": compare(results),
+        "runs": [{k: v for k, v in r.items() if k != "details"} for r in results],
+        "oracle_retrieved": {
+            str(k): sum(d.get("oracle_retrieved", False) for d in r["details"]) / len(r["details"])
+            for r in results
+            if r["model"] == results[0]["model"]
+            for k in [r["top_k"]]
+        },
+        "training": {arm: training_summary(run) for arm, (run, _) in arms.items() if arm != "base"},
+        "timings_s": timings,
+        "load_average": loads,
+        "threads": os.environ.get("OMP_NUM_THREADS") or os.cpu_count(),
+    }
+    name = f"raft_vs_dsf{'_' + args.split if args.split != 'test' else ''}{'_' + args.tag if args.tag else ''}"
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_json(args.out / f"{name}.json", result)
+    write_json(args.workdir / f"{name}.details.json", {f"{r['model']}-k{r['top_k']}": r["details"] for r in results})
+    text = markdown(result)
+    (args.out / f"{name}.md").write_text(text, encoding="utf-8")
+    plot(result, args.out / f"{name}.png")
+    print(text, flush=True)
+    return result
+
+
+def training_summary(run: Run) -> dict[str, Any]:
+    report = json.loads(run.path("model", "raft_training.json").read_text(encoding="utf-8"))
+    losses = report.get("loss_history") or [{}]
+    return {
+        "examples": report.get("examples"),
+        "global_step": report.get("global_step"),
+        "first_loss": losses[0].get("loss"),
+        "last_loss": losses[-1].get("loss"),
+        "tokens": report.get("tokens"),
+        "train_seconds": round(report.get("train_seconds") or 0, 1),
+        "tokens_per_second": report.get("tokens_per_second"),
+    }
+
+
+def _ci(value: float | None, ci: Sequence[float] | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else f"{value:.3f}"
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """The results as Markdown tables: scores with 95% CIs per arm and top_k, then the paired comparisons."""
+    lines = [
+        f"{result['held_out_questions']} {result['split']} questions, recipe `{result['recipe']['key']}`",
+        "",
+        "| model | top_k | " + " | ".join(JUDGES) + " | refusals | wrong refusals | unsupported answers |",
+        "|---|---|" + "---|" * (len(JUDGES) + 3),
+    ]
+    for r in result["runs"]:
+        cells = [_ci(r["metrics"][j]["score"], r["metrics"][j]["ci95"]) for j in JUDGES]
+        extra = [str(r["refusals"]), str(r.get("wrong_refusals", "–")), str(r.get("unsupported_answers", "–"))]
+        lines.append(f"| {r['model']} | {r['top_k']} | " + " | ".join(cells + extra) + " |")
+    lines += ["", "| a | b | top_k | metric | a − b [95% CI] | wins / losses / ties |", "|---|---|---|---|---|---|"]
+    for c in result["comparisons"]:
+        if c["metric"] in ("answer-correct", "f1"):
+            lines.append(
+                f"| {c['a']} | {c['b']} | {c['top_k']} | {c['metric']} | {_ci(c['diff'], c['ci95'])} "
+                f"| {c['wins']} / {c['losses']} / {c['ties']} |"
+            )
+    lines += ["", f"oracle retrieved: {result['oracle_retrieved']}; timings (s): {result['timings_s']}"]
+    lines += ["", "load average: " + " | ".join(result["load_average"])]
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    args = parse_args()
-    os.environ.update(OFFLINE_ENV)
-    preset = dict(QUICK if args.quick else FULL)
-    for key in preset:
-        if getattr(args, key, None) is not None:
-            preset[key] = getattr(args, key)
-    started = time.monotonic()
-    timings: dict[str, float] = {}
-    manager = get_plugin_manager()
+def plot(result: dict[str, Any], path: Path) -> None:
+    """answer-correct vs top_k per arm, with bootstrap 95% intervals as error bars."""
+    import matplotlib
 
-    towns = make_towns(preset["docs"], args.seed)
-    write_corpus(towns, args.workdir / "corpus")
-    raft = Run(config(args, preset, "raft", args.distractors, args.oracle_p), manager)
-    dsf = Run(config(args, preset, "dsf", 0, 1.0), manager)
-    for run in (raft, dsf):
-        run.save_config()
-        run.ingest()
-        write_qa(run, towns)
-        run.assemble()
-    timings["data_s"] = time.monotonic() - started
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
 
-    for name, run in (("dsf", dsf), ("raft", raft)):
-        t = time.monotonic()
-        run.train()
-        timings[f"train_{name}_s"] = time.monotonic() - t
-
-    t = time.monotonic()
-    report = evaluate(raft)
-    timings["eval_s"] = time.monotonic() - t
-    timings["total_s"] = time.monotonic() - started
-
-    rows = table(report)
-    suffix = "_quick" if args.quick else ""
-    settings = {**preset, **{k: v for k, v in vars(args).items() if k not in preset}, "workdir": str(args.workdir)}
-    result = {
-        "settings": settings,
-        "dataset": {name: run.dataset_meta()["stats"] for name, run in (("raft", raft), ("dsf", dsf))},
-        "questions": report["questions"],
-        "retriever_oracle_recall": oracle_recall(report, raft),
-        "table": rows,
-        "timings_s": {k: round(v, 1) for k, v in timings.items()},
-        "threads": os.environ.get("OMP_NUM_THREADS"),
-        "details": {r["model"]: r["details"] for r in report["runs"]},
-    }
-    out = STUDIES / "results" / f"raft_vs_dsf{suffix}"
-    write_json(out.with_suffix(".json"), result)
-    text = markdown(rows)
-    text += (
-        f"\n{report['questions']} held-out questions, bm25 top-{args.top_k} (oracle retrieved for "
-        f"{result['retriever_oracle_recall']:.0%}), total {timings['total_s'] / 60:.1f} min.\n"
-    )
-    out.with_suffix(".md").write_text(text, encoding="utf-8")
-    print(text)
+    figure, axis = plt.subplots(figsize=(5, 3.5))
+    for arm in dict.fromkeys(r["model"] for r in result["runs"]):
+        runs = sorted((r for r in result["runs"] if r["model"] == arm), key=lambda r: r["top_k"])
+        ks = [r["top_k"] for r in runs]
+        means = [r["metrics"]["answer-correct"]["score"] for r in runs]
+        cis = [r["metrics"]["answer-correct"]["ci95"] or [m, m] for r, m in zip(runs, means, strict=True)]
+        errors = [
+            [m - c[0] for m, c in zip(means, cis, strict=True)],
+            [c[1] - m for m, c in zip(means, cis, strict=True)],
+        ]
+        axis.errorbar(ks, means, yerr=errors, marker="o", capsize=4, label=arm)
+    axis.set_xlabel("retrieved chunks (top_k)")
+    axis.set_ylabel("answer-correct")
+    axis.set_ylim(0, 1)
+    axis.set_title(f"{result['held_out_questions']} {result['split']} questions, 95% CI")
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
 
 
 if __name__ == "__main__":

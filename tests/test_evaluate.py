@@ -70,16 +70,31 @@ def test_two_models_two_top_k_from_a_user_jsonl(tmp_path, plugin_manager, regist
     assert base["refusals"] == 2 and base["refusal_rate"] == 0.5 and base["failures"] == 0
     exact = base["metrics"]["test-exact"]
     assert exact["score"] == 0.25 and exact["unscored"] == 0  # refusals are scored (0 here), not skipped
-    assert exact["precision"] == pytest.approx(0.25 / (1 - 0.5))
+    assert exact["precision"] == 0.5  # mean over the two questions it answered (did not refuse)
     assert [d["refusal"] for d in base["details"]] == [False, False, True, True]
 
     # raft refuses item three with one document only; with two it answers it ('white' is unscored)
     raft1, raft2 = runs["raft", 1], runs["raft", 2]
     assert raft1["refusals"] == 1 and raft2["refusals"] == 0
-    assert raft1["metrics"]["test-exact"] == {"score": 0.75, "precision": 1.0, "unscored": 0}
-    assert raft2["metrics"]["test-exact"] == {"score": 1.0, "precision": 1.0, "unscored": 1}
+    assert raft1["metrics"]["test-exact"] | {"ci95": None} == {
+        "score": 0.75,
+        "ci95": None,
+        "precision": 1.0,
+        "unscored": 0,
+    }
+    assert raft2["metrics"]["test-exact"] == {"score": 1.0, "ci95": [1.0, 1.0], "precision": 1.0, "unscored": 1}
+    low, high = raft1["metrics"]["test-exact"]["ci95"]
+    assert 0 <= low < 0.75 < high <= 1
     assert raft2["details"][0]["retrieved"][0] == components.chunks()[0].id
     assert "recall_at_k" not in raft2
+    assert raft2["details"][0]["retrieved_text"][0] == components.CHUNK_TEXTS[0]
+
+    # paired: raft against base at each top_k, over the questions both have a score for
+    pairs = {(c["a"], c["b"], c["top_k"]): c for c in report["comparisons"]}
+    assert set(pairs) == {("raft", "base", 1), ("raft", "base", 2)}
+    k1, k2 = pairs["raft", "base", 1], pairs["raft", "base", 2]
+    assert (k1["n"], k1["diff"], k1["wins"], k1["losses"], k1["ties"]) == (4, 0.5, 2, 0, 2)
+    assert (k2["n"], k2["wins"], k2["ties"]) == (3, 2, 1) and k2["diff"] == pytest.approx(2 / 3)
 
     page = run.path("eval", "report.html").read_text()
     parser = Collector()
@@ -90,6 +105,7 @@ def test_two_models_two_top_k_from_a_user_jsonl(tmp_path, plugin_manager, regist
     assert {"base", "raft", "k=1", "k=2"} <= set(text.split()) | {w.strip(",") for w in text.split()}
     assert parser.tags.count("details") == 4 + 16  # one per run + one per question
     assert "What colour is item zero?" in text
+    assert "Paired comparisons" in text and "Item one has the colour green." in text  # snippets, not ids
 
 
 def test_held_out_split_recall_failures_and_escaping(tmp_path, plugin_manager, register_plugin):

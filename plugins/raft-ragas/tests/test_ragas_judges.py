@@ -168,4 +168,5 @@ def test_raft_eval_counts_failed_items_as_unscored(judge, plugin_manager, regist
     run = Run(config, plugin_manager)
     write_jsonl(run.path("chunks.jsonl"), components.chunks())
     metric = evaluate(run)["runs"][0]["metrics"]["ragas-context-recall"]
-    assert metric == {"score": 1.0, "precision": 1.0, "unscored": 1}  # the 'broken' item is unscored, not 0
+    # the 'broken' item is unscored, not 0
+    assert metric == {"score": 1.0, "ci95": None, "precision": 1.0, "unscored": 1}
