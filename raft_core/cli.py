@@ -79,12 +79,26 @@ def generate(
     """Ask the teacher for questions and CoT answers, then assemble the RAFT dataset."""
     run.save_config()
     summary = run.generate(dry_run=dry_run)
-    over = not dry_run and _report_losses(run, summary)
-    if not dry_run and assemble:
-        summary = {"generate": summary, "assemble": run.assemble()}
-    _print_json(summary)
+    if dry_run:
+        _print_json(summary)
+        return
+    over = _report_losses(run, summary)
+    steps = {"generate": summary}
+    if run.config.curate.filters:
+        steps["curate"] = run.curate()
+    if assemble:
+        steps["assemble"] = run.assemble()
+    _print_json(steps if len(steps) > 1 else summary)
     if over:
         raise typer.Exit(LOSSES_EXIT)
+
+
+@app.command()
+@with_run
+def curate(run: Run) -> None:
+    """Apply the curation filters (curate.filters) to qa.jsonl: curated.jsonl and curation_report.json."""
+    run.save_config()
+    _print_json(run.curate())
 
 
 @app.command("assemble")
@@ -129,6 +143,9 @@ def run_all(run: Run, skip_train: Annotated[bool, typer.Option(help="Stop before
     steps["ingest"] = {k: v for k, v in run.ingest().items() if k != "skipped"}
     console.rule("generate")
     steps["generate"] = run.generate()
+    if run.config.curate.filters:
+        console.rule("curate")
+        steps["curate"] = run.curate()
     console.rule("assemble")
     steps["assemble"] = run.assemble()
     if _report_losses(run, steps["generate"]):

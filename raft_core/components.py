@@ -8,7 +8,7 @@ and ``context`` a :class:`RunContext` (work directory, seed, console).
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -81,6 +81,12 @@ class Teacher(Component):
         Also those of chunks answered from a resumed cache, so the list is the state of the whole run.
         """
         return []
+
+
+class Filter(Component):
+    @abc.abstractmethod
+    def drop(self, pairs: Sequence[QAPair], chunks: Mapping[str, Chunk]) -> list[str | None]:
+        """For each pair, why it is dropped (a short reason key) or ``None`` to keep it; ``chunks`` maps ids."""
 
 
 class DistractorPolicy(Component):

@@ -65,6 +65,13 @@ class GenerateConfig(Section):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+class CurateConfig(Section):
+    filters: list[str] = Field(
+        default_factory=list, description="Curation filters applied in order between generate and assemble."
+    )
+    filter_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
 class SplitsConfig(Section):
     validation: float = Field(0.1, ge=0, lt=1)
     test: float = Field(0.1, ge=0, lt=1)
@@ -143,6 +150,7 @@ class RunConfig(Section):
     load: LoadConfig = Field(default_factory=LoadConfig)
     split: SplitConfig = Field(default_factory=SplitConfig)
     generate: GenerateConfig = Field(default_factory=GenerateConfig)
+    curate: CurateConfig = Field(default_factory=CurateConfig)
     assemble: AssembleConfig = Field(default_factory=AssembleConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)

@@ -54,6 +54,16 @@ def register_teachers(register: Register) -> None:
 
 
 @hookspec
+def register_filters(register: Register) -> None:
+    """Register curation filters (:class:`raft_core.components.Filter`).
+
+    A filter sees the QA pairs ``raft generate`` kept (and their chunks) and names a reason
+    for each pair it drops; ``raft curate`` applies the configured filters in order and
+    counts every drop by filter and reason in ``curation_report.json``.
+    """
+
+
+@hookspec
 def register_distractor_policies(register: Register) -> None:
     """Register distractor policies (:class:`raft_core.components.DistractorPolicy`).
 

@@ -27,6 +27,7 @@ from raft_core.card import write_card
 from raft_core.components import DistractorPolicy, RunContext
 from raft_core.config import ModelSpec, RunConfig, dump_config
 from raft_core.console import console
+from raft_core.curate import apply_filters
 from raft_core.errors import RaftError
 from raft_core.io import atomic_open, iter_jsonl, read_records, repair_jsonl, write_json, write_jsonl
 from raft_core.leakage import question_owners, train_pool
@@ -188,6 +189,31 @@ class Run:
         self.finish("generate", [self.path("chunks.jsonl")], [self.path("qa.jsonl")])
         return summary
 
+    def curate(self) -> dict[str, Any]:
+        """Apply the curation filters to qa.jsonl: curated.jsonl, curation_drops.jsonl, curation_report.json."""
+        cfg = self.config.curate
+        qa_path = self.require("qa.jsonl", stage="generate")
+        filters = [(name, self.build("filter", name, cfg.filter_options.get(name))) for name in cfg.filters]
+        pairs = list(read_records(qa_path, QAPair))
+        chunks = {c.id: c for c in self.chunks()}
+        with self.context.progress(f"Curating with {', '.join(cfg.filters)}", None):
+            kept, drops, report = apply_filters(pairs, chunks, filters)
+        write_jsonl(self.path("curation_drops.jsonl"), drops)
+        write_jsonl(self.path("curated.jsonl"), kept, if_empty=f"curation filters {cfg.filters} dropped every QA pair")
+        write_json(self.path("curation_report.json"), report)
+        return report
+
+    def qa_path(self) -> Path:
+        """What assemble reads: curated.jsonl when curation filters are configured (and match), else qa.jsonl."""
+        filters = self.config.curate.filters
+        if not filters:
+            return self.require("qa.jsonl", stage="generate")
+        report = self.require("curation_report.json", stage="curate")
+        done = json.loads(report.read_text(encoding="utf-8")).get("filters")
+        if done != filters:
+            raise RaftError(f"{report} was made by filters {done}, the config names {filters}: run `raft curate`")
+        return self.require("curated.jsonl", stage="curate")
+
     def assemble(self) -> dict[str, Any]:
         """Build RAFT examples and write every configured output format."""
         self.begin("assemble")
@@ -196,7 +222,7 @@ class Run:
         layout = self.build("layout", cfg.layout, cfg.layout_options)
         layout.abstain = cfg.resolved_refusal_policy == "abstain"
         formatters = {name: self.build("formatter", name, cfg.formatter_options.get(name)) for name in cfg.formats}
-        qa_path = self.require("qa.jsonl", stage="generate")
+        qa_path = self.qa_path()
         stats = AssemblyStats()
         dataset = self.path("dataset")
         with ChunkStore(self.require("chunks.jsonl", stage="ingest")) as chunks:  # streamed, not held in memory
@@ -238,6 +264,8 @@ class Run:
         summary = self.path("generate_summary.json")
         if summary.exists():
             meta["screening"] = json.loads(summary.read_text(encoding="utf-8")).get("screening")
+        if self.config.curate.filters:
+            meta["curation"] = json.loads(self.path("curation_report.json").read_text(encoding="utf-8"))
         write_json(dataset / DATASET_META, meta)
         write_card(dataset, meta)
         written = [dataset / "examples.jsonl", *(Path(f) for paths in files.values() for f in paths)]

@@ -22,6 +22,7 @@ KINDS: dict[str, str] = {
     "loader": "register_loaders",
     "splitter": "register_splitters",
     "teacher": "register_teachers",
+    "filter": "register_filters",
     "distractor": "register_distractor_policies",
     "layout": "register_layouts",
     "formatter": "register_formatters",

@@ -34,6 +34,9 @@ def selections(config: RunConfig, stages: tuple[str, ...] = STAGES) -> list[tupl
         rows.append(("split.splitter", "splitter", split.splitter, split_options))
     if "generate" in stages:
         rows.append(("generate.teacher", "teacher", gen.teacher, gen.options))
+    if "generate" in stages:
+        for name in config.curate.filters:
+            rows.append(("curate.filters", "filter", name, config.curate.filter_options.get(name, {})))
     if "assemble" in stages:
         rows.append(("assemble.distractor", "distractor", asm.distractor, asm.distractor_options))
         rows.append(("assemble.layout", "layout", asm.layout, asm.layout_options))

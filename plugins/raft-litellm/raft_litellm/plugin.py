@@ -3,6 +3,7 @@
 from raft_core import hookimpl
 from raft_litellm.generator import LiteLLMGenerator
 from raft_litellm.judge import LLMJudge
+from raft_litellm.quality import QualityFilter
 from raft_litellm.teacher import LiteLLMTeacher
 
 
@@ -30,4 +31,13 @@ def register_judges(register):
         "llm",
         LLMJudge,
         description="LLM-as-judge over LiteLLM (YES/NO or a number in [0, 1]); malformed verdicts are unscored.",
+    )
+
+
+@hookimpl
+def register_filters(register):
+    register(
+        "llm-quality",
+        QualityFilter,
+        description="An LLM scores each QA pair's answerability and quality against its passage; low scores dropped.",
     )

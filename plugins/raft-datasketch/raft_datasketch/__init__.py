@@ -1,0 +1,5 @@
+"""raft-datasketch: near-duplicate questions by MinHash LSH."""
+
+from raft_datasketch.filters import MinHashFilter
+
+__all__ = ["MinHashFilter"]
