@@ -131,10 +131,10 @@ def write_manual_pdf(path: Path, chapters: int = 4) -> Path:
     pdf.showPage()
     for number in range(1, chapters + 1):
         words(72, 800, f"Harbour Handbook - Chapter {number}", 8)
-        words(72, 770, f"Chapter {number} rules", 14)
+        words(72, 740, f"Chapter {number} rules", 14)
         for row, (left, right) in enumerate(zip(LEFT_COLUMN, RIGHT_COLUMN, strict=True)):
-            words(72, 740 - 14 * row, left)
-            words(310, 740 - 14 * row, right.replace("eastern", QUAYS[number % len(QUAYS)]))
+            words(72, 710 - 14 * row, left)
+            words(310, 710 - 14 * row, right.replace("eastern", QUAYS[number % len(QUAYS)]))
         words(290, 40, str(number + 2), 8)
         pdf.showPage()
     pdf.save()
