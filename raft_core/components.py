@@ -11,7 +11,7 @@ import abc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -38,6 +38,13 @@ class RunContext:
         from raft_core.console import progress
 
         return progress(description, total)
+
+
+class ItemFailure(NamedTuple):
+    """An item of a batch that a generator or judge could not handle: its position in the batch, and why."""
+
+    index: int
+    error: str
 
 
 class Component(abc.ABC):  # noqa: B024 - a base for shared construction, no abstract method here
@@ -148,15 +155,27 @@ class Trainer(Component):
 
 
 class Generator(Component):
+    def __init__(self, options: BaseModel, context: RunContext) -> None:
+        super().__init__(options, context)
+        self.failures: list[ItemFailure] = []
+        """Items the last :meth:`generate` could not answer (their output is ""): evaluation leaves them
+        unscored instead of counting them wrong."""
+
     @abc.abstractmethod
     def generate(self, conversations: Sequence[list[dict[str, str]]]) -> list[str]:
-        """Answer each chat conversation (a list of role/content messages)."""
+        """Answer each chat conversation (a list of role/content messages); record items that fail in
+        ``self.failures`` (reset it at the start of each call) rather than raising for one bad item."""
 
 
 class Judge(Component):
     reads: ClassVar[str] = "answer"
     """What :meth:`score` gets as predictions: ``"answer"`` the final answer (text after ``<ANSWER>:``, the whole
     reply without the tag), ``"reply"`` the model's whole reply (for judges of format, quotes, reasoning)."""
+
+    def __init__(self, options: BaseModel, context: RunContext) -> None:
+        super().__init__(options, context)
+        self.failures: list[ItemFailure] = []
+        """Items the last :meth:`score` could not score (their score is ``None``), with the reason."""
 
     @abc.abstractmethod
     def score(

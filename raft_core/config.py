@@ -14,7 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
-from raft_core.errors import RaftError
+from raft_core.errors import RaftError, validation_problems
 
 
 class Section(BaseModel):
@@ -162,11 +162,7 @@ class RunConfig(Section):
 
 
 def _format_validation(exc: ValidationError, where: str) -> str:
-    lines = [f"invalid configuration in {where}:"]
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
-        lines.append(f"  {loc}: {err['msg']}")
-    return "\n".join(lines)
+    return "\n  ".join([f"invalid configuration in {where}:", *validation_problems(exc)])
 
 
 def set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from raft_core.components import Generator
 from raft_core.console import console
 from raft_core.errors import RaftError
 from raft_core.io import read_records, write_json
@@ -110,16 +111,9 @@ def retrieval_recall(
     }
 
 
-def generator_failures(generator: Any) -> dict[int, str]:
-    """Index -> error of the items the last ``generate`` call could not answer (its ``failures`` attribute).
-
-    Entries may be ``{"index": i, "error": e}`` dicts or ``(index, error)`` pairs.
-    """
-    failed: dict[int, str] = {}
-    for entry in getattr(generator, "failures", None) or []:
-        index, error = (entry["index"], entry.get("error", "")) if isinstance(entry, dict) else entry
-        failed[int(index)] = str(error)
-    return failed
+def generator_failures(generator: Generator) -> dict[int, str]:
+    """Index -> error of the items the last ``generate`` call could not answer (``Generator.failures``)."""
+    return {int(index): str(error) for index, error in generator.failures}
 
 
 def score_run(

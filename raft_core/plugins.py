@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from raft_core import hookspecs
 from raft_core.components import Component, RunContext
-from raft_core.errors import RaftError
+from raft_core.errors import RaftError, validation_problems
 
 ENTRY_POINT_GROUP = "raft.plugins"
 
@@ -47,18 +47,18 @@ class ComponentInfo:
     aliases: tuple[str, ...] = ()
     description: str = ""
 
-    def build(self, options: dict[str, Any] | None, context: RunContext, *, source: str = "") -> Component:
-        """Validate ``options`` against the class's ``Options`` and instantiate."""
-        options_model: type[BaseModel] = self.cls.Options
+    def validate(self, options: dict[str, Any] | None, *, source: str = "") -> BaseModel:
+        """``options`` validated against the class's ``Options``; the error names the component and each field."""
         try:
-            validated = options_model.model_validate(options or {})
+            return self.cls.Options.model_validate(options or {})
         except ValidationError as exc:
             where = f" in {source}" if source else ""
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or '(options)'}: {err['msg']}" for err in exc.errors()
-            )
+            problems = "; ".join(validation_problems(exc, "(options)"))
             raise RaftError(f"invalid options for {self.kind} '{self.name}'{where}: {problems}") from exc
-        return self.cls(validated, context)
+
+    def build(self, options: dict[str, Any] | None, context: RunContext, *, source: str = "") -> Component:
+        """Validate ``options`` against the class's ``Options`` and instantiate."""
+        return self.cls(self.validate(options, source=source), context)
 
 
 @dataclass

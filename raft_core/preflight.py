@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from raft_core.config import RunConfig
-from raft_core.errors import RaftError
+from raft_core.errors import RaftError, validation_problems
 from raft_core.plugins import PluginManager
 
 STAGES = ("ingest", "generate", "assemble", "train", "eval")
@@ -66,9 +66,7 @@ def check(config: RunConfig, manager: PluginManager, stages: tuple[str, ...] = S
         try:
             info.cls.Options.model_validate(options or {})
         except ValidationError as exc:
-            for err in exc.errors():
-                loc = ".".join(str(p) for p in err["loc"]) or "(options)"
-                problems.append(f"{field} ({kind} '{name}'): option {loc}: {err['msg']}")
+            problems += [f"{field} ({kind} '{name}'): option {p}" for p in validation_problems(exc, "(options)")]
     if problems:
         where = config.source_file or "the configuration"
         raise RaftError(f"{where} cannot run:\n  " + "\n  ".join(problems))

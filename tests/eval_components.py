@@ -10,7 +10,7 @@ import re
 from pydantic import BaseModel, ConfigDict
 
 from raft_core import hookimpl
-from raft_core.components import Generator, Judge, Layout, Retriever
+from raft_core.components import Generator, ItemFailure, Judge, Layout, Retriever
 from raft_core.records import Chunk
 
 # question -> correct final answer
@@ -69,7 +69,7 @@ class CannedGenerator(Generator):
             elif model == "base":
                 outputs.append([right, "<ANSWER>: purple", "I don't know.", "<ANSWER>: I don't know"][position])
             elif model == "flaky" and index == 1:
-                self.failures.append({"index": index, "error": "timeout after 3 retries"})
+                self.failures.append(ItemFailure(index, "timeout after 3 retries"))
                 outputs.append("")
             else:
                 outputs.append(right)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from raft_core.components import ItemFailure, NoOptions, RunContext
 from raft_core.config import RunConfig
 from raft_core.evaluate import evaluate, generator_failures
 from raft_core.io import write_jsonl
@@ -159,12 +160,13 @@ def test_held_out_split_recall_failures_and_escaping(tmp_path, plugin_manager, r
     HTMLParser().feed(page)
 
 
-def test_generator_failures_accepts_dicts_and_pairs():
-    class Gen:
-        failures = [{"index": 2, "error": "boom"}, (5, ValueError("bad json"))]
-
-    assert generator_failures(Gen()) == {2: "boom", 5: "bad json"}
-    assert generator_failures(object()) == {}
+def test_generators_and_judges_start_with_no_failures_and_report_them_typed(tmp_path):
+    context = RunContext(workdir=tmp_path)
+    generator = components.CannedGenerator(components.CannedGenerator.Options(model="flaky"), context)
+    assert generator.failures == [] and components.ExactJudge(NoOptions(), context).failures == []
+    generator.generate([[{"role": "user", "content": f"Question: {q}"}] for q in list(components.FACTS)[:2]])
+    assert generator.failures == [ItemFailure(1, "timeout after 3 retries")]
+    assert generator_failures(generator) == {1: "timeout after 3 retries"}
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from raft_core.components import Generator, RunContext
+from raft_core.components import Generator, ItemFailure, RunContext
 from raft_litellm.client import CallFailed, Endpoint, LLMClient, Messages
 from raft_litellm.driver import ordered_results
 from raft_litellm.options import ClientOptions
@@ -28,7 +28,6 @@ class LiteLLMGenerator(Generator):
         self.options: GeneratorOptions = options
         self.client = LLMClient(options)
         self.endpoint = Endpoint(options.model, options.api_base, options.api_key_env, options.api_version)
-        self.failures: list[dict[str, Any]] = []
 
     def generate(self, conversations: Sequence[list[dict[str, str]]]) -> list[str]:
         self.endpoint.api_key()  # a missing key fails before any call
@@ -48,7 +47,7 @@ class LiteLLMGenerator(Generator):
             try:
                 return (await self.client.complete(self.endpoint, messages, params)).text
             except CallFailed as error:
-                self.failures.append({"index": index, "error": str(error)})
+                self.failures.append(ItemFailure(index, str(error)))
                 return ""
 
         return answer

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from raft_core import prompts
-from raft_core.components import Judge, RunContext
+from raft_core.components import ItemFailure, Judge, RunContext
 from raft_litellm.client import CallFailed, Endpoint, LLMClient, Messages
 from raft_litellm.driver import ordered_results
 from raft_litellm.options import ClientOptions
@@ -57,7 +57,6 @@ class LLMJudge(Judge):
         self.options: JudgeOptions = options
         self.client = LLMClient(options)
         self.endpoint = Endpoint(options.model, options.api_base, options.api_key_env, options.api_version)
-        self.failures: list[dict[str, Any]] = []
 
     def score(
         self,
@@ -98,9 +97,9 @@ class LLMJudge(Judge):
                     fix = prompts.FIX_REPLY.format(reason="answer YES or NO (or a number between 0 and 1) only")
                     messages = [*messages, {"role": "assistant", "content": reply}, {"role": "user", "content": fix}]
             except CallFailed as error:
-                self.failures.append({"index": index, "error": str(error)})
+                self.failures.append(ItemFailure(index, str(error)))
                 return None
-            self.failures.append({"index": index, "error": f"no verdict in the judge's reply: {reply[:200]!r}"})
+            self.failures.append(ItemFailure(index, f"no verdict in the judge's reply: {reply[:200]!r}"))
             return None
 
         return verdict

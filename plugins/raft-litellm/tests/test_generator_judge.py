@@ -34,8 +34,8 @@ def test_generator_answers_in_order_and_records_failed_items(openai_server, tmp_
         [{"role": "system", "content": "be brief"}, {"role": "user", "content": q}] for q in ("q0", "broken", "q2")
     ]
     assert generator.generate(conversations) == ["answer to q0", "", "answer to q2"]
-    assert [f["index"] for f in generator.failures] == [1]
-    assert "ServiceUnavailable" in generator.failures[0]["error"] or "503" in generator.failures[0]["error"]
+    assert [f.index for f in generator.failures] == [1]
+    assert "ServiceUnavailable" in generator.failures[0].error or "503" in generator.failures[0].error
     assert len(server.requests) == 2 + 2  # the broken item was retried once
     assert server.requests[0]["temperature"] == 0.0 and server.requests[0]["max_tokens"] == 512
     assert generator.summary()["failed"] == 1
@@ -63,7 +63,7 @@ def test_llm_judge_scores_yes_no_numbers_and_leaves_malformed_verdicts_unscored(
     assert scores == [1.0, 0.0, 0.75, None]
     assert len(server.requests) == 4 + 1  # the malformed verdict was asked once more
     assert "Teacher's answer: ref" in server.requests[0]["messages"][0]["content"]
-    assert [f["index"] for f in judge.failures] == [3]
+    assert [f.index for f in judge.failures] == [3]
 
 
 def test_llm_judge_custom_prompt_with_contexts_and_unknown_fields_rejected(openai_server, tmp_path):

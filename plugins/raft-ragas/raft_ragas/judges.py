@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-from raft_core.components import Judge, RunContext
+from raft_core.components import ItemFailure, Judge, RunContext
 from raft_core.console import console
 from raft_core.errors import RaftError
 from raft_ragas.options import AnswerCorrectnessOptions, RagasOptions
@@ -36,7 +36,6 @@ class RagasJudge(Judge):
 
     def __init__(self, options: RagasOptions, context: RunContext) -> None:
         super().__init__(options, context)
-        self.failures: list[dict[str, Any]] = []
         self._metric: Any = None
 
     def llm(self) -> Any:
@@ -97,7 +96,7 @@ class RagasJudge(Judge):
         if self.failures:
             console.print(
                 f"[yellow]{self.metric_name}:[/] {len(self.failures)} of {len(items)} items unscored "
-                f"(last error: {self.failures[-1]['error'][:200]})",
+                f"(last error: {self.failures[-1].error[:200]})",
                 soft_wrap=True,
             )
         return scores
@@ -110,13 +109,13 @@ class RagasJudge(Judge):
                 try:
                     result = await self._metric.ascore(**item)
                 except Exception as exc:  # any failure of one item leaves it unscored, never 0
-                    self.failures.append({"index": index, "error": f"{type(exc).__name__}: {exc}"})
+                    self.failures.append(ItemFailure(index, f"{type(exc).__name__}: {exc}"))
                     return None
                 finally:
                     advance()
             value = result.value
             if value is None or (isinstance(value, float) and math.isnan(value)):
-                self.failures.append({"index": index, "error": "the metric gave no value (NaN)"})
+                self.failures.append(ItemFailure(index, "the metric gave no value (NaN)"))
                 return None
             return float(value)
 

@@ -105,8 +105,8 @@ def test_failures_are_retried_then_unscored_never_zero(judge):
         [[CONTEXT]] * 4,
     )
     assert scores == [None, None, 1.0, 1.0]
-    assert [f["index"] for f in sorted(faithfulness.failures, key=lambda f: f["index"])] == [0, 1]
-    errors = {f["index"]: f["error"] for f in faithfulness.failures}
+    assert [f.index for f in sorted(faithfulness.failures)] == [0, 1]
+    errors = dict(faithfulness.failures)
     assert "json" in errors[0].lower() or "validation" in errors[0].lower()
     assert "timeout" in errors[1].lower() or "timed out" in errors[1].lower()
     broken = [r for r in judge.server.requests if "broken" in json.dumps(r["messages"])]

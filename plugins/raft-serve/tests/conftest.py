@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from raft_core import hookimpl
 from raft_core.chat import open_session
-from raft_core.components import Generator
+from raft_core.components import Generator, ItemFailure
 from raft_core.config import load_config
 from raft_core.io import write_jsonl
 from raft_core.pipeline import Run
@@ -55,7 +55,7 @@ class EchoGenerator(Generator):
         for index, messages in enumerate(conversations):
             user = messages[-1]["content"]
             if "explode" in user:
-                self.failures.append((index, "the model ran out of memory"))
+                self.failures.append(ItemFailure(index, "the model ran out of memory"))
                 outputs.append("")
                 continue
             first = re.search(r"<DOCUMENT>(.*?)</DOCUMENT>", user, re.S).group(1).split(". ")[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from raft_core.components import Generator
+from raft_core.components import Generator, ItemFailure
 from raft_transformers.options import ModelOptions
 
 if TYPE_CHECKING:
@@ -15,15 +15,14 @@ if TYPE_CHECKING:
 class TransformersGenerator(Generator):
     """Batched, left-padded generation with the model's chat template; one reply per conversation.
 
-    A batch that raises is retried item by item; an item that still fails gets "" and its
-    ``(index, error)`` is listed in ``failures`` (reset at every :meth:`generate`).
+    A batch that raises is retried item by item; an item that still fails gets "" and is listed in
+    ``failures`` (reset at every :meth:`generate`).
     """
 
     Options = ModelOptions
 
     def __init__(self, options: ModelOptions, context) -> None:
         super().__init__(options, context)
-        self.failures: list[tuple[int, str]] = []
         self._chat: ChatModel | None = None
 
     @property
@@ -34,5 +33,6 @@ class TransformersGenerator(Generator):
 
     def generate(self, conversations: Sequence[list[dict[str, str]]]) -> list[str]:
         with self.context.progress(f"Generating with {self.options.model}", len(conversations)) as advance:
-            outputs, self.failures = self.chat.generate(conversations, self.options.batch_size, advance)
+            outputs, failed = self.chat.generate(conversations, self.options.batch_size, advance)
+        self.failures = [ItemFailure(index, error) for index, error in failed]
         return outputs
