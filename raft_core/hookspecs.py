@@ -113,7 +113,7 @@ def register_judges(register: Register) -> None:
     """Register judge metrics (:class:`raft_core.components.Judge`).
 
     A judge scores predictions against references (and optionally contexts) and
-    returns one score in [0, 1] per item, or raises for items it could not score.
+    returns one score in [0, 1] per item, or None for an item it could not score.
     """
 
 
