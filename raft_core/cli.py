@@ -286,7 +286,7 @@ def main_callback(
 def main() -> None:
     """Entry point: a user-facing error (bad input, a file in the way) is one line on stderr and exit 2."""
     try:
-        get_plugin_manager().pm.hook.register_commands(cli=app)
+        get_plugin_manager().call_each("register_commands", cli=app)
         app()
     except (RaftError, OSError) as exc:
         console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)

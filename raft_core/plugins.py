@@ -122,7 +122,7 @@ class PluginManager:
             entry_points = list(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))
         allow = _env_list("RAFT_LOAD_PLUGINS")
         deny = _env_list("RAFT_DISABLE_PLUGINS") or set()
-        strict = os.environ.get("RAFT_STRICT_PLUGINS", "") not in ("", "0", "false")
+        strict = _strict()
         for ep in sorted(entry_points, key=lambda e: e.name):
             if (allow is not None and ep.name not in allow) or ep.name in deny:
                 continue
@@ -137,13 +137,30 @@ class PluginManager:
             except Exception as exc:
                 if strict:
                     raise
-                error = PluginLoadError(ep.name, dist_name, f"{type(exc).__name__}: {exc}")
-                self.errors.append(error)
-                print(
-                    f"raft: plugin '{ep.name}' from {dist_name or 'unknown distribution'} failed to load: "
-                    f"{error.error}",
-                    file=sys.stderr,
-                )
+                self._report(ep.name, dist_name, "failed to load", exc)
+
+    def _report(self, plugin: str, distribution: str | None, what: str, exc: Exception) -> None:
+        """Record a plugin's failure and say so in one line on stderr."""
+        error = PluginLoadError(plugin, distribution, f"{type(exc).__name__}: {exc}")
+        self.errors.append(error)
+        print(
+            f"raft: plugin '{plugin}' from {distribution or 'unknown distribution'} {what}: {error.error}",
+            file=sys.stderr,
+        )
+
+    def call_each(self, hook_name: str, **kwargs: Any) -> None:
+        """Call every plugin's ``hook_name`` on its own: one that raises is reported in one line naming it
+        (``RAFT_STRICT_PLUGINS=1`` re-raises) and the others still run."""
+        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+            try:
+                impl.function(**kwargs)
+            except RaftError:
+                raise
+            except Exception as exc:
+                if _strict():
+                    raise
+                self._report(impl.plugin_name, self.distributions.get(impl.plugin_name, (None, None))[0],
+                             f"failed in {hook_name}", exc)  # fmt: skip
 
     # -- components ----------------------------------------------------------------
     def components(self, kind: str) -> dict[str, ComponentInfo]:
@@ -161,7 +178,16 @@ class PluginManager:
             for impl in hook.get_hookimpls():
                 plugin_name = impl.plugin_name
                 dist, version = self.distributions.get(plugin_name, (None, None))
-                impl.function(register=self._registrar(kind, found[kind], plugin_name, dist, version))
+                try:
+                    impl.function(register=self._registrar(kind, found[kind], plugin_name, dist, version))
+                except RaftError:
+                    raise  # a duplicate name: an error naming both plugins
+                except Exception as exc:
+                    if _strict():
+                        raise
+                    for key in [k for k, info in found[kind].items() if info.plugin == plugin_name]:
+                        del found[kind][key]
+                    self._report(plugin_name, dist, f"failed in {hook_name}", exc)
         return found
 
     def _registrar(
@@ -221,6 +247,11 @@ class PluginManager:
                 seen.add((info.plugin, info.name))
                 result[info.plugin].components.append((kind, info.name))
         return sorted(result.values(), key=lambda p: p.name)
+
+
+def _strict() -> bool:
+    """``RAFT_STRICT_PLUGINS=1``: a plugin failure raises instead of being reported."""
+    return os.environ.get("RAFT_STRICT_PLUGINS", "") not in ("", "0", "false")
 
 
 def _env_list(variable: str) -> set[str] | None:
