@@ -34,6 +34,7 @@ from typing import Any
 STUDIES = Path(__file__).resolve().parent
 sys.path.insert(0, str(STUDIES))
 
+import manual_corpus  # noqa: E402
 from fictional_corpus import cot_answer, make_towns, short_answer, write_corpus  # noqa: E402
 
 from raft_core.config import ModelSpec, RunConfig  # noqa: E402
@@ -54,7 +55,7 @@ class Recipe:
     method: str = "lora"
     lora_r: int = 16
     lr: float = 1e-3
-    steps: int = 40
+    steps: int = 20
     batch: int = 8
     oracle_p: float = 0.8
     distractors: int = 2
@@ -82,6 +83,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--model", default="smollm2", help="Student model (alias, folder or hub name).")
     parser.add_argument("--towns", type=int, default=160, help="Fictional documents (4 questions each).")
     parser.add_argument("--split", choices=["test", "validation"], default="test")
+    parser.add_argument(
+        "--corpus",
+        choices=["towns", "libpng"],
+        default="towns",
+        help="Evaluate on the fictional towns' held-out split, or on cloze questions from the libpng manual "
+        "(a real text; the models are still the ones trained on the towns).",
+    )
     parser.add_argument("--arms", nargs="+", default=["base", "dsf", "raft"], choices=["base", "dsf", "raft"])
     parser.add_argument("--top-k", type=int, nargs="+", default=[3])
     parser.add_argument("--max-questions", type=int, help="Evaluate on the first N questions of the split.")
@@ -167,9 +175,27 @@ def prepare_arm(args: argparse.Namespace, name: str, recipe: Recipe, towns: list
     return run
 
 
+def manual_questions(args: argparse.Namespace, recipe: Recipe) -> tuple[Run, list[dict[str, str]]]:
+    """The libpng manual ingested into its own run, and its cloze questions (all held out: no model saw them)."""
+    folder = args.workdir / "libpng"
+    manual_corpus.write_corpus(folder / "corpus")
+    config = arm_config(args, folder / "run", recipe).model_dump(mode="json")
+    config["load"]["source"] = str(folder / "corpus")
+    config["split"] |= {"chunk_size": 600, "chunk_overlap": 0, "min_chunk_chars": 200}
+    run = Run(RunConfig.model_validate(config), get_plugin_manager())
+    run.ingest()
+    clozes = manual_corpus.cloze_questions(run.chunks(), args.max_questions or 160, args.seed)
+    write_jsonl(run.path("qa.jsonl"), [QAPair(c.question, manual_corpus.cot_answer(c), c.chunk_id) for c in clozes])
+    return run, [
+        {"question": c.question, "answer": manual_corpus.cot_answer(c), "chunk_id": c.chunk_id} for c in clozes
+    ]
+
+
 def trained(run: Run) -> Path:
     """Train unless a finished model is there (raft_training.json is written last); resumes from checkpoints."""
     if not run.path("model", "raft_training.json").is_file():
+        # the trainer would score validation.jsonl after training; the study scores its own splits instead
+        run.path("dataset", "chat", "validation.jsonl").unlink(missing_ok=True)
         run.train()
     return run.path("model")
 
@@ -220,9 +246,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         timings[f"train_{arm}_s"] = round(time.monotonic() - t, 1)
         loads.append(load_average())
 
-    questions = split_questions(reference, args.split, args.max_questions)
-    prompt, retriever = reference.rag_prompt(), reference.indexed_retriever()
-    judges = {name: reference.build("judge", name, None) for name in JUDGES}
+    if args.corpus == "towns":
+        evaluated, questions = reference, split_questions(reference, args.split, args.max_questions)
+    else:
+        evaluated, questions = manual_questions(args, recipe)
+    prompt, retriever = evaluated.rag_prompt(), evaluated.indexed_retriever()
+    judges = {name: evaluated.build("judge", name, None) for name in JUDGES}
     generation = {"max_new_tokens": args.max_new_tokens, "batch_size": 8, "dtype": args.dtype}
     results = []
     for k in args.top_k:
@@ -231,16 +260,17 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         for arm, (run, model) in arms.items():
             t = time.monotonic()
             folder = "base" if arm == "base" else Path(run.workdir).name
-            cache = args.workdir / "replies" / args.split / f"{folder}-k{k}-n{len(questions)}.jsonl"
+            where = args.split if args.corpus == "towns" else args.corpus
+            cache = args.workdir / "replies" / where / f"{folder}-k{k}-n{len(questions)}.jsonl"
             spec = ModelSpec(name=arm, model=model, options=generation)
-            replies = answers_of(reference, spec, conversations, cache)
+            replies = answers_of(evaluated, spec, conversations, cache)
             timings[f"eval_{arm}_k{k}_s"] = round(time.monotonic() - t, 1)
             results.append(score_run(arm, k, questions, replies, retrieved, judges))
         loads.append(load_average())
     timings["total_s"] = round(time.monotonic() - started, 1)
     result = {
         "held_out_questions": len(questions),
-        "split": args.split,
+        "split": args.split if args.corpus == "towns" else f"{args.corpus} cloze",
         "recipe": asdict(recipe) | {"key": recipe.key()},
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "comparisons": compare(results),
@@ -256,7 +286,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "load_average": loads,
         "threads": os.environ.get("OMP_NUM_THREADS") or os.cpu_count(),
     }
-    name = f"raft_vs_dsf{'_' + args.split if args.split != 'test' else ''}{'_' + args.tag if args.tag else ''}"
+    where = args.corpus if args.corpus != "towns" else args.split if args.split != "test" else ""
+    name = f"raft_vs_dsf{'_' + where if where else ''}{'_' + args.tag if args.tag else ''}"
     args.out.mkdir(parents=True, exist_ok=True)
     write_json(args.out / f"{name}.json", result)
     write_json(args.workdir / f"{name}.details.json", {f"{r['model']}-k{r['top_k']}": r["details"] for r in results})
