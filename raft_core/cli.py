@@ -9,13 +9,12 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from raft_core import __version__
-from raft_core.catalogue import load_catalogue
+from raft_core import __version__, listings
 from raft_core.commands import with_run
 from raft_core.console import console
 from raft_core.errors import RaftError
 from raft_core.pipeline import Run
-from raft_core.plugins import KINDS, get_plugin_manager
+from raft_core.plugins import get_plugin_manager
 
 app = typer.Typer(
     help="raft-core: turn documents into a fine-tuned RAG model (RAFT) and prove it with an evaluation.\n\n"
@@ -193,79 +192,8 @@ def chat(
     chat_loop(run, chat_model, generator, k)
 
 
-@app.command()
-def plugins(
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    available: Annotated[bool, typer.Option("--available", help="Also list catalogue plugins not installed.")] = False,
-) -> None:
-    """List installed plugins and their components (and, with --available, the catalogue)."""
-    manager = get_plugin_manager()
-    try:
-        installed = manager.plugins()
-    except RaftError as exc:
-        console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
-        raise typer.Exit(2) from None
-    installed_dists = {p.distribution for p in installed}
-    catalogue = (
-        [dict(entry, installed=entry["distribution"] in installed_dists) for entry in load_catalogue()]
-        if available
-        else []
-    )
-    if as_json:
-        _print_json(
-            {
-                "installed": [vars(p) | {"components": [list(c) for c in p.components]} for p in installed],
-                "errors": [vars(e) for e in manager.errors],
-                **({"available": catalogue} if available else {}),
-            }
-        )
-        return
-    for plugin in installed:
-        where = f"{plugin.distribution} {plugin.version}" if plugin.distribution else "registered in-process"
-        parts = ", ".join(f"{kind}:{name}" for kind, name in plugin.components) or "no components"
-        console.print(f"[bold]{plugin.name}[/] ({where}): {parts}", soft_wrap=True)
-    for error in manager.errors:
-        console.print(f"[red]failed[/] {error.entry_point} ({error.distribution}): {error.error}", soft_wrap=True)
-    if available:
-        console.rule("catalogue")
-        for entry in catalogue:
-            mark = "installed" if entry["installed"] else f"pip install {entry['install']}"
-            console.print(f"[bold]{entry['name']}[/] [{mark}]: {entry['description']}", soft_wrap=True)
-
-
-@app.command()
-def components(
-    kind: Annotated[str | None, typer.Argument(help=f"One of: {', '.join(KINDS)}.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-) -> None:
-    """List the components that can be selected by name, per kind."""
-    manager = get_plugin_manager()
-    try:
-        kinds = [kind] if kind else list(KINDS)
-        rows = []
-        for k in kinds:
-            for name, info in sorted(manager.components(k).items()):
-                rows.append(
-                    {
-                        "kind": k,
-                        "name": name,
-                        "plugin": info.plugin,
-                        "distribution": info.distribution,
-                        "alias_of": info.name if name != info.name else None,
-                        "description": info.description,
-                    }
-                )
-    except RaftError as exc:
-        console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
-        raise typer.Exit(2) from None
-    if as_json:
-        _print_json(rows)
-        return
-    for row in rows:
-        alias = f" (alias of {row['alias_of']})" if row["alias_of"] else ""
-        console.print(
-            f"{row['kind']:<11} [bold]{row['name']}[/]{alias} [{row['plugin']}] {row['description']}", soft_wrap=True
-        )
+app.command()(listings.plugins)
+app.command()(listings.components)
 
 
 def _version(value: bool) -> None:

@@ -100,6 +100,25 @@ def test_third_party_command_and_components(plugin_path):
     assert {"lines"} <= {row["name"] for row in json.loads(listing.stdout)}
 
 
+def test_listings_go_to_stdout_and_show_a_components_options(plugin_path):
+    listing = raft("plugins", env=plugin_path)
+    assert listing.returncode == 0, listing.stderr
+    assert any(line.startswith("raft_lines (raft-lines 1.0): loader:lines") for line in listing.stdout.splitlines())
+    assert "frobnicate" in listing.stderr and "frobnicate" not in listing.stdout  # diagnostics stay on stderr
+    shown = raft("components", "splitter", "whole", env=plugin_path)
+    assert shown.returncode == 0, shown.stderr
+    assert "  chunk_size: int (required)" in shown.stdout.splitlines()
+    options = json.loads(raft("components", "splitter", "whole", "--json", env=plugin_path).stdout)["options"]
+    assert [(o["name"], o["type"], o["required"]) for o in options] == [
+        ("chunk_size", "int", True),
+        ("chunk_overlap", "int", True),
+    ]
+    unknown = raft("components", "splitter", "nope", env=plugin_path)
+    assert unknown.returncode == 2 and unknown.stdout == ""
+    errors = [line for line in unknown.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "unknown splitter 'nope'" in errors[0]
+
+
 def test_ingest_with_selected_plugins_writes_chunks(plugin_path, tmp_path):
     source = tmp_path / "facts.txt"
     source.write_text("first fact about lamps\n\nsecond fact about lamps\nfirst fact about lamps\n")
