@@ -3,13 +3,19 @@
 Pages are fetched with an httpx ``AsyncClient`` (``concurrency`` requests at once, a per-request
 ``timeout``, tenacity retries with exponential backoff on connection errors, timeouts, 429 and 5xx) and
 their main text is extracted by trafilatura (the whole page text when it finds no main content).
-Only pages on the sitemap's own hosts are read unless ``allow_hosts`` names others.
+
+Safety: only pages of the sitemap's own origin (scheme, host and port) are read unless ``allow_hosts`` names
+others, and every request, each redirect hop included, is checked again; loopback, private and link-local
+addresses are refused unless ``allow_hosts`` names them; robots.txt is honoured (``respect_robots``); responses
+are read as streams and cut at ``max_page_mb`` / ``max_sitemap_mb`` (gzip sitemaps counted unpacked).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import re
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from raft_core.components import Loader
 from raft_core.errors import RaftError
 from raft_core.records import Document, IngestReport
-from raft_sitemap.sitemap import Entry, Sitemap, parse_sitemap
+from raft_sitemap.sitemap import MB, Entry, Sitemap, parse_sitemap
 
 
 class SitemapOptions(BaseModel):
@@ -33,7 +39,14 @@ class SitemapOptions(BaseModel):
     max_pages: int | None = Field(None, gt=0, description="Fetch at most this many pages (in sitemap order).")
     include: list[str] = Field(default_factory=list, description="Regexes; a page URL must match one of them.")
     exclude: list[str] = Field(default_factory=list, description="Regexes; page URLs matching one are left out.")
-    allow_hosts: list[str] = Field(default_factory=list, description="Hosts read besides the sitemap's own.")
+    allow_hosts: list[str] = Field(
+        default_factory=list,
+        description="Origins read besides the sitemap's own: 'host' (ports 80/443), 'host:port' or "
+        "'scheme://host:port'. Loopback, private and link-local addresses are read only when named here.",
+    )
+    respect_robots: bool = Field(True, description="Skip pages the site's robots.txt disallows for user_agent.")
+    max_page_mb: float = Field(10.0, gt=0, description="Pages larger than this many megabytes are skipped.")
+    max_sitemap_mb: float = Field(50.0, gt=0, description="Largest sitemap read, in megabytes once unpacked.")
     max_depth: int = Field(5, ge=0, description="How deep sitemap indexes may nest.")
     user_agent: str = "raft-core-sitemap/0.1 (+https://pypi.org/project/raft-sitemap/)"
 
@@ -56,6 +69,10 @@ class FetchError(Exception):
     """A URL that could not be fetched; the message is the reason reported."""
 
 
+class Refused(FetchError):
+    """A request the safety rules stop before it is sent (origin, address)."""
+
+
 class RetryableStatus(Exception):
     """A 429 or 5xx answer, with the server's Retry-After in seconds when it sent one."""
 
@@ -64,8 +81,43 @@ class RetryableStatus(Exception):
         self.retry_after = float(retry_after) if retry_after and retry_after.strip().isdigit() else None
 
 
-def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host:port`` of a URL, with the scheme's default port made explicit."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or DEFAULT_PORTS.get(scheme, 0)
+    except ValueError:
+        port = 0
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def allowed_origins(entry: str) -> set[str]:
+    """The origins an ``allow_hosts`` entry names: 'host' -> http:80 and https:443; 'host:port' -> both schemes
+    on that port; a URL -> its own origin."""
+    if "://" in entry:
+        return {origin_of(entry)}
+    parts = urlsplit(f"//{entry}")
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None:
+        return {f"{scheme}://{host}:{number}" for scheme, number in DEFAULT_PORTS.items()}
+    return {f"{scheme}://{host}:{port}" for scheme in DEFAULT_PORTS}
+
+
+def non_public(address: str) -> str | None:
+    """'loopback', 'private', 'link-local'... for an address that is not on the public internet, else None."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    for kind in ("loopback", "private", "link_local", "multicast", "reserved", "unspecified"):
+        if getattr(ip, f"is_{kind}"):
+            return kind.replace("_", "-")
+    return None
 
 
 def is_url(source: str) -> bool:
@@ -114,8 +166,9 @@ class SitemapLoader(Loader):
                 report.skip(*result)
 
     # -- fetching ---------------------------------------------------------------------
-    async def fetch(self, client: Any, url: str) -> Any:
-        """GET ``url`` with retries; the response, or :class:`FetchError` naming why it failed."""
+    async def fetch(self, client: Any, url: str, limit_mb: float | None = None) -> tuple[Any, bytes]:
+        """GET ``url`` with retries, streaming at most ``limit_mb`` (default ``max_page_mb``) megabytes;
+        the response and its body, or :class:`FetchError` naming why it failed."""
         import httpx
         from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_attempt, wait_exponential
 
@@ -133,10 +186,11 @@ class SitemapLoader(Loader):
             wait=wait,
             retry=retry_if_exception_type((httpx.TransportError, RetryableStatus)),
         )
+        limit_mb = limit_mb or self.options.max_page_mb
         try:
             async for attempt in retrying:
                 with attempt:
-                    response = await client.get(url)
+                    response, content = await self.get(client, url, limit_mb)
                     if response.status_code == 429 or response.status_code >= 500:
                         raise RetryableStatus(response.status_code, response.headers.get("retry-after"))
         except RetryError as error:
@@ -145,48 +199,105 @@ class SitemapLoader(Loader):
             raise FetchError(f"{name} after {attempts} attempts") from cause
         if response.status_code >= 400:
             raise FetchError(f"HTTP {response.status_code}")
-        return response
+        return response, content
+
+    @staticmethod
+    async def get(client: Any, url: str, limit_mb: float) -> tuple[Any, bytes]:
+        """One streamed GET; :class:`FetchError` as soon as the body passes ``limit_mb`` megabytes."""
+        limit = int(limit_mb * MB)
+        async with client.stream("GET", url) as response:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise FetchError(f"response is {int(declared) / MB:.1f} MB, over the {limit_mb:g} MB limit")
+            body = bytearray()
+            async for block in response.aiter_bytes():
+                body += block
+                if len(body) > limit:
+                    raise FetchError(f"response is over the {limit_mb:g} MB limit (max_page_mb/max_sitemap_mb)")
+        return response, bytes(body)
 
     async def read_sitemap(self, client: Any, url: str) -> Sitemap:
-        response = await self.fetch(client, url)
+        _, content = await self.fetch(client, url, self.options.max_sitemap_mb)
         try:
-            return parse_sitemap(response.content)
+            return parse_sitemap(content, int(self.options.max_sitemap_mb * MB))
         except Exception as error:
             raise FetchError(f"unreadable sitemap: {error}") from error
+
+    async def check_request(self, request: Any) -> None:
+        """Every request, each redirect hop included: an allowed origin, and a public address unless the
+        origin is named in ``allow_hosts``."""
+        url = str(request.url)
+        origin = origin_of(url)
+        if origin not in self.origins:
+            raise Refused(f"redirected off the allowed origins to {url}")
+        if origin in self.named:
+            return
+        host = request.url.host
+        if host not in self.addresses:
+            try:
+                found = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+                self.addresses[host] = [str(info[4][0]) for info in found]
+            except OSError:
+                self.addresses[host] = []  # httpx reports the failed lookup itself
+        for address in self.addresses[host]:
+            if kind := non_public(address):
+                name = origin.split("://", 1)[1]
+                raise Refused(f"{host} is a {kind} address ({address}); name {name} in allow_hosts to read it")
+
+    async def robots_allow(self, client: Any, url: str) -> bool:
+        """Whether the origin's robots.txt lets ``user_agent`` fetch ``url`` (fetched once per origin; RFC 9309:
+        a 4xx robots.txt allows everything, an unreachable one nothing)."""
+        origin = origin_of(url)
+        if origin not in self.robots:
+            self.robots[origin] = asyncio.ensure_future(self.read_robots(client, url))
+        parser = await self.robots[origin]
+        return parser is None or parser.can_fetch(self.options.user_agent, url)
+
+    async def read_robots(self, client: Any, url: str) -> Any:
+        from urllib.robotparser import RobotFileParser
+
+        parts = urlsplit(url)
+        parser = RobotFileParser()
+        try:
+            _, content = await self.fetch(client, f"{parts.scheme}://{parts.netloc}/robots.txt", 0.5)
+        except Refused:
+            return None  # the page's own request is refused, with its reason
+        except FetchError as error:
+            if str(error).startswith("HTTP 4"):
+                return None
+            parser.parse(["User-agent: *", "Disallow: /"])
+            return parser
+        parser.parse(content.decode("utf-8", "replace").splitlines())
+        return parser
 
     async def crawl(self, source: str, report: IngestReport) -> list[Document | tuple[str, str]]:
         """Collect the page entries of the sitemap tree, then fetch and extract the selected pages."""
         import httpx
 
         options = self.options
-        hosts = {host.lower() for host in options.allow_hosts} | ({host_of(source)} if is_url(source) else set())
-
-        async def stay_on_hosts(request: Any) -> None:
-            """Every request, redirects included, goes to an allowed host (the first one always does)."""
-            if (request.url.host or "").lower() not in hosts:
-                raise FetchError(f"redirected off the allowed hosts to {request.url}")
-
+        self.named = set().union(*(allowed_origins(entry) for entry in options.allow_hosts))
+        self.origins = self.named | ({origin_of(source)} if is_url(source) else set())
+        self.addresses: dict[str, list[str]] = {}
+        self.robots: dict[str, asyncio.Future[Any]] = {}
         limits = httpx.Limits(max_connections=options.concurrency, max_keepalive_connections=options.concurrency)
         async with httpx.AsyncClient(
             timeout=options.timeout,
             limits=limits,
             headers={"User-Agent": options.user_agent},
             follow_redirects=True,
-            event_hooks={"request": [stay_on_hosts]},
+            event_hooks={"request": [self.check_request]},
         ) as client:
             gate = asyncio.Semaphore(options.concurrency)
-            entries = await self.entries(client, gate, source, hosts, report)
-            selected = self.select(entries, hosts, report)
+            entries = await self.entries(client, gate, source, report)
+            selected = self.select(entries, report)
             with self.context.progress(f"Fetching {len(selected)} pages", len(selected)) as advance:
                 return list(await asyncio.gather(*(self.page(client, gate, entry, advance) for entry in selected)))
 
-    async def entries(
-        self, client: Any, gate: asyncio.Semaphore, source: str, hosts: set[str], report: IngestReport
-    ) -> list[Entry]:
-        """Page entries of ``source`` and its nested sitemaps on ``hosts``.
+    async def entries(self, client: Any, gate: asyncio.Semaphore, source: str, report: IngestReport) -> list[Entry]:
+        """Page entries of ``source`` and its nested sitemaps on the allowed origins.
 
-        ``hosts`` holds ``allow_hosts`` and a sitemap URL's host; for a local file, the hosts its entries
-        name are added to it.
+        Those are ``allow_hosts`` and a sitemap URL's origin; for a local file, the origins its entries name
+        (their addresses are still checked: a loopback or private one must be named in ``allow_hosts``).
         """
 
         async def child(entry: Entry) -> Sitemap | None:
@@ -199,7 +310,7 @@ class SitemapLoader(Loader):
 
         root = await self.root(client, source)
         if not is_url(source):
-            hosts |= {host_of(entry.loc) for entry in root.pages + root.children}
+            self.origins |= {origin_of(entry.loc) for entry in root.pages + root.children if is_url(entry.loc)}
         pages, level, seen = [], [root], {source}
         for depth in range(self.options.max_depth + 1):
             children = []
@@ -209,8 +320,8 @@ class SitemapLoader(Loader):
                     if entry.loc in seen:
                         continue
                     seen.add(entry.loc)
-                    if host_of(entry.loc) not in hosts:
-                        report.skip(entry.loc, f"sitemap on host {host_of(entry.loc)!r}, not in allow_hosts")
+                    if origin_of(entry.loc) not in self.origins:
+                        report.skip(entry.loc, f"sitemap on origin {origin_of(entry.loc)}, not in allow_hosts")
                     elif depth == self.options.max_depth:
                         report.skip(entry.loc, f"sitemap nested deeper than max_depth={self.options.max_depth}")
                     else:
@@ -228,12 +339,15 @@ class SitemapLoader(Loader):
             path = Path(source.removeprefix("file://")).expanduser()
             if not path.is_file():
                 raise FetchError("file not found")
-            return parse_sitemap(path.read_bytes())
+            limit = int(self.options.max_sitemap_mb * MB)
+            if path.stat().st_size > limit:
+                raise FetchError(f"it is over {self.options.max_sitemap_mb:g} MB (max_sitemap_mb)")
+            return parse_sitemap(path.read_bytes(), limit)
         except (FetchError, ValueError) as error:
             raise RaftError(f"loader 'sitemap': cannot read sitemap {source}: {error}") from error
 
-    def select(self, entries: list[Entry], hosts: set[str], report: IngestReport) -> list[Entry]:
-        """Unique page entries on allowed hosts matching the include/exclude patterns, up to ``max_pages``."""
+    def select(self, entries: list[Entry], report: IngestReport) -> list[Entry]:
+        """Unique page entries on allowed origins matching the include/exclude patterns, up to ``max_pages``."""
         options = self.options
         selected: list[Entry] = []
         seen: set[str] = set()
@@ -243,8 +357,8 @@ class SitemapLoader(Loader):
             seen.add(entry.loc)
             if not is_url(entry.loc):
                 report.skip(entry.loc, "not an http(s) URL")
-            elif host_of(entry.loc) not in hosts:
-                report.skip(entry.loc, f"host {host_of(entry.loc)!r} is not the sitemap's; add it to allow_hosts")
+            elif origin_of(entry.loc) not in self.origins:
+                report.skip(entry.loc, f"origin {origin_of(entry.loc)} is not the sitemap's; add it to allow_hosts")
             elif (not options.include or any(re.search(p, entry.loc) for p in options.include)) and not any(
                 re.search(p, entry.loc) for p in options.exclude
             ):
@@ -259,9 +373,11 @@ class SitemapLoader(Loader):
         """The page's document, or ``(url, reason)`` when it could not be fetched or holds no text."""
         try:
             async with gate:
-                response = await self.fetch(client, entry.loc)
+                if self.options.respect_robots and not await self.robots_allow(client, entry.loc):
+                    return entry.loc, "disallowed by the site's robots.txt (respect_robots: false reads it anyway)"
+                response, content = await self.fetch(client, entry.loc)
             content_type = response.headers.get("content-type", "")
-            return await asyncio.to_thread(to_document, entry, str(response.url), content_type, response.content)
+            return await asyncio.to_thread(to_document, entry, str(response.url), content_type, content)
         except FetchError as error:
             return entry.loc, str(error)
         except Exception as error:  # one unparsable page must not stop the crawl

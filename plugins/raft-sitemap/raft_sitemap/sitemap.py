@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import gzip
+import zlib
 from dataclasses import dataclass, field
+
+MB = 1024 * 1024
 
 
 @dataclass
@@ -20,12 +22,27 @@ class Sitemap:
     children: list[Entry] = field(default_factory=list)
 
 
-def parse_sitemap(content: bytes) -> Sitemap:
-    """Parse a sitemap (gzip-compressed or not; any namespace); raise ``ValueError`` if it is not one."""
+def gunzip(content: bytes, limit: int) -> bytes:
+    """Decompress gzip ``content``, never holding more than ``limit`` bytes; ``ValueError`` past it."""
+    decompressor = zlib.decompressobj(wbits=31)
+    try:
+        data = decompressor.decompress(content, limit + 1)
+    except zlib.error as error:
+        raise ValueError(f"broken gzip data ({error})") from None
+    if len(data) > limit or decompressor.unconsumed_tail:
+        raise ValueError(f"it unpacks to more than {limit / MB:g} MB (max_sitemap_mb)")
+    return data
+
+
+def parse_sitemap(content: bytes, limit: int = 50 * MB) -> Sitemap:
+    """Parse a sitemap (gzip-compressed or not; any namespace) of at most ``limit`` bytes unpacked;
+    raise ``ValueError`` if it is not one or is larger."""
     from lxml import etree
 
     if content[:2] == b"\x1f\x8b":
-        content = gzip.decompress(content)
+        content = gunzip(content, limit)
+    elif len(content) > limit:
+        raise ValueError(f"it is over {limit / MB:g} MB (max_sitemap_mb)")
     parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
     root = etree.fromstring(content, parser=parser)
     if root is None or etree.QName(root).localname not in {"urlset", "sitemapindex"}:

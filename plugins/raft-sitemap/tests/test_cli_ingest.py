@@ -20,6 +20,7 @@ def test_raft_ingest_reads_a_site_and_splits_it(tmp_path, site):  # noqa: F811 -
     command = [str(RAFT), "ingest", "--workdir", str(workdir), "--loader", "sitemap", "--source", sitemap]
     command += ["--splitter", "recursive", "--chunk-size", "200", "--set", "split.chunk_overlap=20"]
     command += ["--set", "split.min_chunk_chars=20", "--set", "load.options.concurrency=3"]
+    command += ["--set", f"load.options.allow_hosts=[{site.base.removeprefix('http://')}]"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, env={**os.environ, **OFFLINE_ENV})
     assert result.returncode == 0, result.stderr
     report = json.loads((workdir / "ingest_report.json").read_text())

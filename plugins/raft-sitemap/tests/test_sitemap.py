@@ -111,8 +111,10 @@ def site() -> Iterator[Site]:
         server.server_close()
 
 
-def load(plugin_manager, tmp_path, source, **options):
-    options = {"backoff": 0.01, "timeout": 5, **options}
+def load(plugin_manager, tmp_path, site, source, **options):
+    """Load ``source`` with the test server's origin allowed (it is on loopback, refused by default)."""
+    allowed = [site.base.removeprefix("http://"), *options.pop("allow_hosts", [])]
+    options = {"backoff": 0.01, "timeout": 5, "allow_hosts": allowed, **options}
     loader = plugin_manager.build("loader", "sitemap", options, RunContext(workdir=tmp_path))
     report = IngestReport()
     return list(loader.load(source, report)), report
@@ -140,7 +142,7 @@ def build_site(site: Site) -> str:
 
 
 def test_nested_sitemaps_retries_failures_and_hosts(plugin_manager, tmp_path, site):
-    documents, report = load(plugin_manager, tmp_path, build_site(site))
+    documents, report = load(plugin_manager, tmp_path, site, build_site(site))
     by_path = {d.source.removeprefix(site.base): d for d in documents}
     assert set(by_path) == {"/docs/alpha", "/docs/bravo", "/docs/flaky", "/blog/charlie", "/blog/delta"}
     alpha = by_path["/docs/alpha"]
@@ -152,14 +154,21 @@ def test_nested_sitemaps_retries_failures_and_hosts(plugin_manager, tmp_path, si
     assert skipped["/docs/missing"] == "HTTP 404"
     off_host = next(path for path in skipped if "localhost" in path)
     assert "allow_hosts" in skipped[off_host] and site.hits["/docs/offhost"] == 0
-    assert skipped["/docs/moved"] == f"redirected off the allowed hosts to {off_host}"
+    assert skipped["/docs/moved"] == f"redirected off the allowed origins to {off_host}"
     assert report.counts == {"html": 5} and len(report.skipped) == 3
 
 
 def test_allow_hosts_include_exclude_and_max_pages(plugin_manager, tmp_path, site):
     sitemap = build_site(site)
+    port = site.base.rsplit(":", 1)[1]
     documents, _ = load(
-        plugin_manager, tmp_path, sitemap, allow_hosts=["localhost"], include=["/docs/"], exclude=["bravo"]
+        plugin_manager,
+        tmp_path,
+        site,
+        sitemap,
+        allow_hosts=[f"localhost:{port}"],
+        include=["/docs/"],
+        exclude=["bravo"],
     )
     by_name = {d.source.rsplit("/", 1)[1]: d for d in documents}
     assert sorted(by_name) == ["alpha", "flaky", "moved", "offhost"]
@@ -167,15 +176,15 @@ def test_allow_hosts_include_exclude_and_max_pages(plugin_manager, tmp_path, sit
     assert site.hits["/docs/offhost"] == 2 and site.hits["/blog/charlie"] == 0
 
     site.hits.clear()
-    documents, report = load(plugin_manager, tmp_path, sitemap, max_pages=2)
+    documents, report = load(plugin_manager, tmp_path, site, sitemap, max_pages=2)
     assert len(documents) == 2 and report.counts == {"html": 2}
-    assert sum(n for path, n in site.hits.items() if not path.endswith(".xml")) == 2
+    assert sum(n for path, n in site.hits.items() if not path.endswith((".xml", "/robots.txt"))) == 2
 
 
 def test_persistent_server_errors_are_reported_after_bounded_retries(plugin_manager, tmp_path, site):
     page = site.page("/down", "boom", status=503)
     (tmp_path / "sitemap.xml").write_text(urlset([page]))
-    documents, report = load(plugin_manager, tmp_path, str(tmp_path / "sitemap.xml"), retries=2)
+    documents, report = load(plugin_manager, tmp_path, site, str(tmp_path / "sitemap.xml"), retries=2)
     assert documents == [] and site.hits["/down"] == 3
     assert report.skipped[0].reason == "HTTP 503 after 3 attempts"
 
@@ -185,7 +194,7 @@ def test_rate_limited_page_waits_for_retry_after(plugin_manager, tmp_path, site)
     site.fail_first["/busy"] = {"Retry-After": "1"}
     (tmp_path / "sitemap.xml").write_text(urlset([page]))
     started = time.perf_counter()
-    documents, report = load(plugin_manager, tmp_path, str(tmp_path / "sitemap.xml"), backoff=0.01)
+    documents, report = load(plugin_manager, tmp_path, site, str(tmp_path / "sitemap.xml"), backoff=0.01)
     assert [d.title for d in documents] == ["Busy"] and site.hits["/busy"] == 2
     assert time.perf_counter() - started >= 1.0 and not report.skipped
 
@@ -194,7 +203,7 @@ def test_pages_are_fetched_concurrently(plugin_manager, tmp_path, site):
     urls = [site.page(f"/slow/{i}", article_page(f"Slow {i}", f"topic {i}")) for i in range(10)]
     (tmp_path / "sitemap.xml").write_text(urlset(urls))
     site.delay = 0.2
-    documents, _ = load(plugin_manager, tmp_path, str(tmp_path / "sitemap.xml"), concurrency=10)
+    documents, _ = load(plugin_manager, tmp_path, site, str(tmp_path / "sitemap.xml"), concurrency=10)
     spans = [site.times[f"/slow/{i}"] for i in range(10)]
     elapsed = max(end for _, end in spans) - min(start for start, _ in spans)
     assert len(documents) == 10 and elapsed < 1.0, f"serving 10 pages x 0.2 s (2 s one by one) took {elapsed:.2f} s"
@@ -204,11 +213,11 @@ def test_pages_are_fetched_concurrently(plugin_manager, tmp_path, site):
 def test_local_file_sitemap_and_unreadable_sources(plugin_manager, tmp_path, site):
     url = site.page("/docs/echo", article_page("Echo", "echo"))
     (tmp_path / "sitemap.xml").write_text(urlset([url]))
-    documents, report = load(plugin_manager, tmp_path, str(tmp_path / "sitemap.xml"))
+    documents, report = load(plugin_manager, tmp_path, site, str(tmp_path / "sitemap.xml"))
     assert [d.title for d in documents] == ["Echo"] and report.counts == {"html": 1}
     with pytest.raises(RaftError, match="cannot read sitemap .*missing.xml"):
-        load(plugin_manager, tmp_path, str(tmp_path / "missing.xml"))
+        load(plugin_manager, tmp_path, site, str(tmp_path / "missing.xml"))
     with pytest.raises(RaftError, match="HTTP 404"):
-        load(plugin_manager, tmp_path, site.base + "/nothing.xml")
+        load(plugin_manager, tmp_path, site, site.base + "/nothing.xml")
     with pytest.raises(RaftError, match="concurency"):
-        load(plugin_manager, tmp_path, url, concurency=2)
+        load(plugin_manager, tmp_path, site, url, concurency=2)
