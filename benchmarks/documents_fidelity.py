@@ -9,12 +9,12 @@ of contents, a word hyphenated at a line end), the PDF manuals and HTML manual f
 "old" is the reader this project had before issue 15: pypdf text with no cleaning; trafilatura over the raw
 HTML of every page, titled by trafilatura's metadata. "new" is the files loader with its defaults. Both are
 split by the recursive splitter (1000 characters, overlap 100) and each chunk is scanned for: glued words (an
-alphabetic run of 25+ letters, or a word absent from wordfreq that splits into common words of 4+ letters and
-function words, one at least: "bythefollowing"; "stacktrace" is not counted), ligature code points
-(U+FB00-FB06), words broken at a line end ("nor-" + newline + "mally" where "normally" is a word, or PDFium's
-U+FFFE mark), running header lines (a line of 2+ words equal, numbers masked, to one PDFium finds in the top or
-bottom 8% of three or more pages of that PDF), dot leaders, markup ("¶", HTML tags) and chunks of generated index pages
-(Sphinx genindex, search, modindex).
+alphabetic run of 25+ letters that is not a CamelCase name, or a word absent from wordfreq that splits into
+common words of 4+ letters and function words, one at least: "bythefollowing"; "stacktrace" is not counted),
+ligature code points (U+FB00-FB06), words broken at a line end ("nor-" + newline + "mally" where "normally" is
+a word, or PDFium's U+FFFE mark), running header lines (a line of 2+ words equal, numbers masked, to one PDFium
+finds in the top or bottom 8% of three or more pages of that PDF), dot leaders, markup ("¶", HTML tags) and
+chunks of generated index pages (Sphinx genindex, search, modindex).
 Pages/s count PDF pages or HTML files read per second. Timings depend on load: ``uptime`` is printed.
 """
 
@@ -36,6 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from raft_files import FilesLoader, FilesOptions, SkipFile, read_pdf
+from raft_files.cleanup import ROMAN
 from raft_splitters.recursive import RecursiveOptions, RecursiveSplitter
 
 from raft_core.components import RunContext
@@ -91,8 +92,13 @@ def segments(rest: str, glue: bool, depth: int = 0) -> bool:
 
 
 def glued(text: str) -> bool:
-    """An alphabetic run of 25+ letters, or a word glued to a function word."""
-    return bool(LONG_RUN.search(text)) or any(glued_word(word) for word in WORD.findall(text))
+    """An alphabetic run of 25+ letters (not CamelCase), or a word glued to a function word."""
+    return any(prose(run) for run in LONG_RUN.findall(text)) or any(glued_word(word) for word in WORD.findall(text))
+
+
+def prose(run: str) -> bool:
+    """A long run of letters with few capitals is glued prose; CamelCase names (xsltXPathGetContext) are not."""
+    return sum(char.isupper() for char in run) < 0.08 * len(run)
 
 
 def broken(text: str) -> bool:
@@ -103,8 +109,9 @@ def broken(text: str) -> bool:
 
 
 def masked(line: str) -> str:
-    """The line with numbers (also lower-case roman ones) masked and spaces collapsed."""
-    return re.sub(r"\b[ivxlc]+\b", "#", re.sub(r"\d+", "#", " ".join(line.split())))
+    """The line with numbers (also lower-case roman ones at either end) masked and spaces collapsed."""
+    words = re.sub(r"\d+", "#", " ".join(line.split())).split(" ")
+    return " ".join("#" if i in (0, len(words) - 1) and w and ROMAN.fullmatch(w) else w for i, w in enumerate(words))
 
 
 def margin_lines(path: Path) -> set[str]:

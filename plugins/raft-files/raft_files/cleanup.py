@@ -28,7 +28,8 @@ DIGITS = re.compile(r"\d+")
 EDGE_NUMBER = re.compile(r"^\s*(\d{1,4})\b|\b(\d{1,4})\s*$")
 MAX_HEADER_CHARS = 100
 PAGE_NUMBER = re.compile(r"^(?:page\s*)?#(?:\s*(?:/|of)\s*#)?$", re.IGNORECASE)
-ROMAN = re.compile(r"[ivxlc]+")
+ROMAN = re.compile(r"c{0,3}(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})")
+"""Lower-case roman numerals up to 399 (``fullmatch`` on a non-empty token)."""
 
 
 @functools.cache
@@ -69,10 +70,14 @@ def join_hyphenated(text: str) -> str:
 def masked(line: str) -> str:
     """The line with digits masked and spaces collapsed, so "Manual 12" and "Manual 13" compare equal.
 
-    A line that is only a lower-case roman numeral (front-matter page number) masks to "#" too.
+    A lower-case roman numeral opening or closing the line (a front-matter page number: "Manual xii") masks
+    to "#" too.
     """
-    line = " ".join(line.split())
-    return "#" if ROMAN.fullmatch(line) else DIGITS.sub("#", line)
+    words = DIGITS.sub("#", " ".join(line.split())).split(" ")
+    for end in {0, len(words) - 1}:
+        if words[end] and ROMAN.fullmatch(words[end]):
+            words[end] = "#"
+    return " ".join(words)
 
 
 def repeated_edge_lines(pages: Sequence[list[str]]) -> set[str]:

@@ -76,6 +76,13 @@ def test_headers_carrying_the_page_number_are_removed_but_body_lines_stay():
     assert cleaned[4] == "A closing page.\n}"
 
 
+def test_front_matter_headers_with_roman_page_numbers_are_removed():
+    body = ["Preface text here.", "Thanks to all.", "Conventions used.", "How to read it."]
+    pages = [f"Harbour Guide {numeral}\n{text}\nMore about {text.lower()}" for numeral, text in zip(
+        ["i", "ii", "iii", "iv"], body, strict=True)]  # fmt: skip
+    assert [page.split("\n")[0] for page in clean_pages(pages)] == body
+
+
 def test_reading_order_leaves_single_column_pages_and_tables_of_short_cells_alone():
     prose = [(72, 700 - 14 * i, 520, 710 - 14 * i) for i in range(10)]
     assert reading_order(prose, 595) is None
