@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 from raft_core.console import console
 from raft_core.evaluate import generator_failures
@@ -56,10 +56,30 @@ def open_session(
     return ChatSession(run.rag_prompt(), run.indexed_retriever(), generator)
 
 
-def chat_loop(run: Run, model: str, generator_name: str | None, k: int) -> None:
+MAX_CHARS = 8000
+"""Longest question sent to a model, in characters (a pasted file would be sent, and paid for, whole)."""
+
+
+def read_line(stream: TextIO, limit: int) -> tuple[str | None, int]:
+    """The next line of ``stream`` (``None`` at EOF) and 0, or, for a line over ``limit`` characters, ``""``
+    and its length (it is consumed in bounded pieces, never held whole)."""
+    line = stream.readline(limit + 2)
+    if not line:
+        return None, 0
+    if len(line.rstrip("\r\n")) <= limit:
+        return line, 0
+    length = len(line.rstrip("\r\n"))
+    while line and not line.endswith("\n"):
+        line = stream.readline(65536)
+        length += len(line.rstrip("\r\n"))
+    return "", length
+
+
+def chat_loop(run: Run, model: str, generator_name: str | None, k: int, max_chars: int = MAX_CHARS) -> None:
     """Read questions from stdin (one per line) until EOF or ``/quit``; print each answer and its sources.
 
-    ``model`` naming one of ``eval.models`` chats with that model, its generator and options.
+    ``model`` naming one of ``eval.models`` chats with that model, its generator and options. A question over
+    ``max_chars`` characters is refused with one line and not sent.
     """
     session = open_session(run, model, generator_name)
     interactive = sys.stdin.isatty()
@@ -68,9 +88,12 @@ def chat_loop(run: Run, model: str, generator_name: str | None, k: int) -> None:
     while True:
         if interactive:
             console.print("[bold]question>[/] ", end="")
-        line = sys.stdin.readline()
-        if not line or line.strip().lower() in QUIT:
+        line, length = read_line(sys.stdin, max_chars)
+        if line is None or line.strip().lower() in QUIT:
             break
+        if length:
+            print(f"error: the question is {length} characters, over --max-chars {max_chars}; not sent", flush=True)
+            continue
         question = line.strip()
         if not question:
             continue

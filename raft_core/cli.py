@@ -185,11 +185,14 @@ def chat(
         typer.Option(help="Generator component answering (default: the eval model's of that name, else transformers)."),
     ] = None,
     k: Annotated[int, typer.Option("-k", min=1, help="Chunks retrieved per question.")] = 3,
+    max_chars: Annotated[
+        int, typer.Option("--max-chars", min=1, help="Longest question sent, in characters; longer ones are refused.")
+    ] = 8000,
 ) -> None:
     """Interactive RAG chat: each line you type is answered from the retrieved chunks, with citations."""
     from raft_core.chat import chat_loop
 
-    chat_loop(run, chat_model, generator, k)
+    chat_loop(run, chat_model, generator, k, max_chars)
 
 
 app.command()(listings.plugins)
