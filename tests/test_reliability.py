@@ -175,6 +175,19 @@ def test_non_utf8_and_duplicate_section_configs_are_one_line(tmp_path):
     one_clear_line(raft("check", "--config", str(twice)), str(twice), "duplicate key 'generate' (first at line 1)")
 
 
+def test_export_onto_a_file_or_below_one_is_one_line(tmp_path):
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    target = tmp_path / "taken.txt"
+    target.write_text("keep me")
+    one_clear_line(raft("export", str(model), str(target)), f"export folder {target}: {target} is a file")
+    one_clear_line(
+        raft("export", str(model), str(target / "sub")), f"export folder {target / 'sub'}: {target} is a file"
+    )
+    assert target.read_text() == "keep me"
+
+
 def test_chat_k_zero_is_refused(workdir):
     result = raft("chat", "--workdir", str(workdir), "-k", "0", stdin="hello\n")
     assert result.returncode == 2 and "Traceback" not in result.stderr

@@ -23,6 +23,9 @@ def export_model(model_or_adapter_dir: str | os.PathLike[str], out_dir: str | os
     source, out = Path(model_or_adapter_dir), Path(out_dir)
     if not (source / "adapter_config.json").is_file() and not (source / "config.json").is_file():
         raise RaftError(f"{source} is neither a PEFT adapter folder nor a model folder")
+    existing = next(folder for folder in (out, *out.parents) if folder.exists())
+    if not existing.is_dir():
+        raise RaftError(f"export folder {out}: {existing} is a file; give a new or empty folder")
     if out.exists() and any(out.iterdir()):
         raise RaftError(f"export folder {out} exists and is not empty")
     model, tokenizer = load_model(str(source), dtype=dtype)
