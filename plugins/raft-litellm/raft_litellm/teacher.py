@@ -24,6 +24,7 @@ from raft_core.components import RunContext, Teacher
 from raft_core.costs import PLACEHOLDER_QUESTION, TOKENS_PER_ANSWER, TOKENS_PER_QUESTION, Ledger, PlannedCalls
 from raft_core.costs import estimate as estimate_cost
 from raft_core.io import JsonlAppender
+from raft_core.questions import question_problem
 from raft_core.records import Chunk, QAPair
 from raft_litellm.client import (
     CallFailed,
@@ -40,6 +41,7 @@ from raft_litellm.options import ClientOptions
 from raft_litellm.parsing import answer_problem, batched_items
 
 T = TypeVar("T")
+PARSE_LIMIT = 100  # question lines read from one reply before validation picks the first N usable ones
 SYNC_SECONDS = 1.0  # how often the call cache is fsynced (each row is written at once: kill -9 loses none)
 
 
@@ -77,6 +79,7 @@ class LiteLLMTeacher(Teacher):
         self.wall_time = 0.0
         self.cache = CallCache(self.folder / "calls.jsonl", SYNC_SECONDS)
         self._failures: JsonlAppender | None = None
+        self.lost: dict[str, list[dict[str, Any]]] = {}  # chunk id -> items lost in the last generate
 
     # -- endpoints, files, prompts ---------------------------------------------------------
 
@@ -160,7 +163,9 @@ class LiteLLMTeacher(Teacher):
             endpoint.api_key()  # a missing key fails before any call
         self.stats, self.rates, self.ledger = Counter(), [], Ledger()
         self.client.reset()
+        self.lost = {}
         n = questions_per_chunk
+        (self.folder / "failures.jsonl").unlink(missing_ok=True)  # rewritten each run: cached chunks replay theirs
         with (
             self.cache,
             JsonlAppender(self.folder / "failures.jsonl") as self._failures,
@@ -180,6 +185,8 @@ class LiteLLMTeacher(Teacher):
         async def from_cache() -> list[dict[str, Any]]:
             self.stats["chunks_from_cache"] += 1
             self.stats["example_prompt_tokens"] += cached["prompt_tokens"]
+            for row in cached.get("failures", []):
+                self._lose(chunk, row)
             return cached["pairs"]
 
         async def teach() -> list[dict[str, Any]]:
@@ -201,6 +208,7 @@ class LiteLLMTeacher(Teacher):
                 "kind": "chunk",
                 "key": self.chunk_key(chunk, n),
                 "pairs": rows,
+                "failures": self.lost.get(chunk.id, []),
                 "prompt_tokens": spent["prompt_tokens"],
             }
             await self._record(row)
@@ -218,6 +226,11 @@ class LiteLLMTeacher(Teacher):
         if questions is None:
             self._fail(chunk, "invalid_questions", reason, reply)
             return [], True
+        for line in prompts.parse_questions(reply, limit=PARSE_LIMIT):
+            if line not in questions and (problem := question_problem(line)) is not None:
+                self._fail(
+                    chunk, problem, f"question rejected before answering: {problem.replace('_', ' ')}", None, line
+                )
         answers = await asyncio.gather(*(self._answer(chunk, q, spent) for q in questions), return_exceptions=True)
         pairs: list[QAPair] = []
         complete = True
@@ -325,9 +338,18 @@ class LiteLLMTeacher(Teacher):
     def _fail(
         self, chunk: Chunk, kind: str, reason: str, reply: str | None = None, question: str | None = None
     ) -> None:
-        self.stats["failures"] += 1
         row = {"kind": kind, "chunk_id": chunk.id, "question": question, "reason": reason, "reply": reply}
-        self._failures.append({k: v for k, v in row.items() if v is not None}, sync=False)  # type: ignore[union-attr]
+        self._lose(chunk, {k: v for k, v in row.items() if v is not None})
+
+    def _lose(self, chunk: Chunk, row: dict[str, Any]) -> None:
+        """Record a lost item: in memory (for :meth:`failures` and the chunk's cache row) and in failures.jsonl."""
+        self.stats["failures"] += 1
+        self.lost.setdefault(chunk.id, []).append(row)
+        self._failures.append(row, sync=False)  # type: ignore[union-attr]
+
+    def failures(self) -> list[dict[str, Any]]:
+        """Every item lost in the last :meth:`generate`, including those replayed from cached chunks."""
+        return [row for rows in self.lost.values() for row in rows]
 
     # -- reports ---------------------------------------------------------------------------
 
@@ -406,8 +428,10 @@ class LiteLLMTeacher(Teacher):
 
 def _questions(n: int) -> Callable[[str], tuple[list[str] | None, str]]:
     def check(reply: str) -> tuple[list[str] | None, str]:
-        found = prompts.parse_questions(reply, limit=n)
-        return (found, "") if found else (None, "no question found; write one question per line")
+        lines = prompts.parse_questions(reply, limit=PARSE_LIMIT)
+        found = [q for q in lines if question_problem(q) is None][:n]
+        usable = "no usable question found; write one question per line, each a single sentence ending with '?'"
+        return (found, "") if found else (None, usable)
 
     return check
 
