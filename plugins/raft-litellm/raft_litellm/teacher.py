@@ -9,6 +9,7 @@ chunk too, so a run killed with ``kill -9`` and restarted repeats no successful 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -21,6 +22,7 @@ from pydantic import Field
 from raft_core import prompts
 from raft_core.calls import CallCache, call_key
 from raft_core.components import RunContext, Teacher
+from raft_core.console import console
 from raft_core.costs import PLACEHOLDER_QUESTION, TOKENS_PER_ANSWER, TOKENS_PER_QUESTION, Ledger, PlannedCalls
 from raft_core.costs import estimate as estimate_cost
 from raft_core.io import JsonlAppender
@@ -41,12 +43,17 @@ from raft_litellm.options import ClientOptions
 from raft_litellm.parsing import answer_problem, batched_items
 
 T = TypeVar("T")
+BATCHED_HEADROOM = 1.5  # default max_tokens of a batched call: this many times its estimated completion tokens
 PARSE_LIMIT = 100  # question lines read from one reply before validation picks the first N usable ones
 SYNC_SECONDS = 1.0  # how often the call cache is fsynced (each row is written at once: kill -9 loses none)
 
 
 class TeacherOptions(ClientOptions):
-    max_tokens: int | None = Field(1024, gt=0, description="Maximum completion tokens per call.")
+    max_tokens: int | None = Field(
+        1024,
+        gt=0,
+        description="Maximum completion tokens per call; left unset, batched calls get 1.5x their estimated need.",
+    )
     mode: Literal["two-step", "batched"] = Field(
         "two-step",
         description="two-step: one question call per chunk and one answer call per question; "
@@ -140,6 +147,24 @@ class LiteLLMTeacher(Teacher):
             json_mode = "response_format" in supported
         return self.client.params(response_format={"type": "json_object"}) if json_mode else self.client.params()
 
+    def batched_max_tokens(self, n: int) -> int | None:
+        """max_tokens of a batched call for ``n`` items: the configured value if set, else the default raised to
+        ``BATCHED_HEADROOM`` x the estimated completion tokens (1024 was below the ~1120 that 4 items need)."""
+        if "max_tokens" in self.options.model_fields_set:
+            return self.options.max_tokens
+        need = n * (TOKENS_PER_QUESTION + TOKENS_PER_ANSWER)
+        return max(self.options.max_tokens or 0, math.ceil(BATCHED_HEADROOM * need))
+
+    def _warn_short_batches(self, n: int) -> None:
+        limit, need = self.batched_max_tokens(n), n * (TOKENS_PER_QUESTION + TOKENS_PER_ANSWER)
+        if self.options.mode == "batched" and limit is not None and limit < need:
+            console.print(
+                f"[yellow]warning:[/] teacher 'litellm': max_tokens {limit} is below the ~{need} completion tokens "
+                f"a batched call of {n} questions is estimated to need; replies may be cut off "
+                "(raise generate.options.max_tokens or leave it unset)",
+                soft_wrap=True,
+            )
+
     def chunk_key(self, chunk: Chunk, n: int) -> str:
         """Key of a finished chunk: its text, the mode, models, parameters, N and the prompt templates."""
         o = self.options
@@ -165,6 +190,7 @@ class LiteLLMTeacher(Teacher):
         self.client.reset()
         self.lost = {}
         n = questions_per_chunk
+        self._warn_short_batches(n)
         (self.folder / "failures.jsonl").unlink(missing_ok=True)  # rewritten each run: cached chunks replay theirs
         with (
             self.cache,
@@ -255,7 +281,8 @@ class LiteLLMTeacher(Teacher):
         endpoint = self.answer_endpoint
         messages = self.batched_messages(chunk.text, n)
         try:
-            found, reason, reply = await self._valid(endpoint, messages, _items(n), spent, self.batched_params)
+            params = {**self.batched_params, "max_tokens": self.batched_max_tokens(n)}
+            found, reason, reply = await self._valid(endpoint, messages, _items(n), spent, params)
         except CallFailed as error:
             self._fail(chunk, "call_error", str(error))
             return [], False
@@ -414,7 +441,9 @@ class LiteLLMTeacher(Teacher):
                     len(todo) * n * TOKENS_PER_ANSWER,
                 ),
             ]
-        found = estimate_cost(parts, price, batch_price, self.options.max_tokens)
+        self._warn_short_batches(n)
+        limit = self.batched_max_tokens(n) if self.options.mode == "batched" else self.options.max_tokens
+        found = estimate_cost(parts, price, batch_price, limit)
         prompt_tokens = found["prompt_tokens"]
         return {
             "teacher": "litellm",
