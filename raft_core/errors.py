@@ -19,3 +19,7 @@ class DataFileError(RaftError, ValueError):
 def validation_problems(exc: ValidationError, root: str = "(root)") -> list[str]:
     """One ``field.path: message`` line per problem pydantic found (``root`` names a problem of the whole)."""
     return [f"{'.'.join(str(p) for p in err['loc']) or root}: {err['msg']}" for err in exc.errors()]
+
+
+class StageStopped(RaftError):
+    """A stage ended early on purpose (a circuit breaker): what it finished is kept; the summary says "stopped"."""

@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from raft_core.components import DistractorPolicy, RunContext
 from raft_core.config import ModelSpec, RunConfig, dump_config
 from raft_core.console import console
 from raft_core.curate import apply_filters
-from raft_core.errors import RaftError
+from raft_core.errors import RaftError, StageStopped
 from raft_core.io import atomic_open, iter_jsonl, read_records, repair_jsonl, write_json, write_jsonl
 from raft_core.leakage import question_owners, train_pool
 from raft_core.plugins import PluginManager
@@ -37,6 +38,7 @@ from raft_core.records import Chunk, Document, IngestReport, QAPair, RaftExample
 from raft_core.screen import Screen
 
 DATASET_META = "raft_dataset.json"
+SUMMARY_SECONDS = 5.0  # how often generate_summary.json is rewritten while the teacher runs
 
 
 def file_suffix(path: str) -> str:
@@ -174,18 +176,27 @@ class Run:
         if dry_run:
             return teacher.estimate(chunks, cfg.questions_per_chunk)
         screen = Screen(chunks, cfg)
+        summary_path = self.path("generate_summary.json")
         try:
             count = write_jsonl(
                 self.path("qa.jsonl"),
-                screen(teacher.generate(chunks, cfg.questions_per_chunk)),
+                screen(_live(teacher.generate(chunks, cfg.questions_per_chunk), summary_path, teacher.summary)),
                 if_empty=f"teacher '{cfg.teacher}' produced no usable question/answer pair; "
                 f"see {self.path('failures.jsonl')}",
             )
+        except StageStopped as stop:  # a breaker: what was answered stays in the teacher's cache for a rerun
+            write_json(summary_path, {"status": "stopped", "reason": str(stop), **teacher.summary()})
+            raise
         finally:  # rewritten, never appended: the losses of this run, also when it stops early
             failures = [*teacher.failures(), *screen.failures]
             write_jsonl(self.path("failures.jsonl"), failures)
-        summary = {**teacher.summary(), "qa_pairs": count, "screening": screen.summary(len(chunks), failures)}
-        write_json(self.path("generate_summary.json"), summary)
+        summary = {
+            "status": "done",
+            **teacher.summary(),
+            "qa_pairs": count,
+            "screening": screen.summary(len(chunks), failures),
+        }
+        write_json(summary_path, summary)
         self.finish("generate", [self.path("chunks.jsonl")], [self.path("qa.jsonl")])
         return summary
 
@@ -366,3 +377,13 @@ def read_eval_set(path: str | Path) -> list[dict[str, str]]:
         if not isinstance(row, dict) or "question" not in row or "answer" not in row:
             raise RaftError(f"{path}: item {number} needs 'question' and 'answer' fields")
     return [{"question": str(r["question"]), "answer": str(r["answer"])} for r in rows]
+
+
+def _live(pairs: Iterable[QAPair], path: Path, summary: Callable[[], dict[str, Any]]) -> Iterator[QAPair]:
+    """``pairs``, rewriting ``path`` with ``{"status": "running", **summary()}`` every few seconds."""
+    written = time.monotonic()
+    for pair in pairs:
+        yield pair
+        if time.monotonic() - written >= SUMMARY_SECONDS:
+            write_json(path, {"status": "running", **summary()})
+            written = time.monotonic()

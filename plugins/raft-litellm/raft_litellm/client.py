@@ -1,4 +1,5 @@
-"""Async LiteLLM calls with concurrency, rate limits, retries with backoff, timeouts and accounting.
+"""Async LiteLLM calls: adaptive concurrency, rate limits, retries with backoff, per-attempt timeouts, a circuit
+breaker and accounting.
 
 ``litellm`` is imported inside functions only (listing plugins stays light), after switching its
 price map to the bundled copy so that it never fetches one.
@@ -14,14 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from raft_core.errors import RaftError
-from raft_litellm.limiter import TokenBucket
+from raft_litellm.breaker import CircuitBreaker
+from raft_litellm.limiter import AdaptiveLimit, TokenBucket
 from raft_litellm.options import ClientOptions
 
 Messages = list[dict[str, str]]
 TRANSIENT_STATUS = {408, 409, 425, 429}
-AUTH_STATUS = {401, 403}
-AUTH_FAILURES_TO_STOP = 3
-"""Consecutive 401/403 answers after which a run stops: a wrong key fails every call, and some are paid for."""
 
 
 def import_litellm() -> Any:
@@ -42,7 +41,7 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(status, int) and (status in TRANSIENT_STATUS or status >= 500)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Endpoint:
     """One model at one address; the key is read from the environment at call time."""
 
@@ -73,6 +72,7 @@ class Completion:
     prompt_tokens: int
     completion_tokens: int
     cost: float | None
+    headers: dict[str, str] | None = None
 
 
 class CallFailed(Exception):
@@ -90,25 +90,26 @@ class LLMClient:
         self.stats: Counter[str] = Counter()
         self.cost = 0.0
         self.cost_known = False
+        self.breaker = CircuitBreaker(getattr(options, "breaker_threshold", None))
+        self.limit = AdaptiveLimit(options.concurrency)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._semaphore: asyncio.Semaphore | None = None
         self._buckets: tuple[TokenBucket | None, TokenBucket | None] = (None, None)
-        self.auth_failures = 0
 
     def reset(self) -> None:
         """Zero the counters (at the start of each run)."""
         self.stats.clear()
         self.cost, self.cost_known = 0.0, False
-        self.auth_failures = 0
+        self.breaker = CircuitBreaker(getattr(self.options, "breaker_threshold", None))
+        self.limit = AdaptiveLimit(self.options.concurrency)
 
-    def _bind(self) -> asyncio.Semaphore:
+    def _bind(self) -> AdaptiveLimit:
         loop = asyncio.get_running_loop()
-        if self._loop is not loop or self._semaphore is None:
+        if self._loop is not loop:
             self._loop = loop
-            self._semaphore = asyncio.Semaphore(self.options.concurrency)
+            self.limit = AdaptiveLimit(self.options.concurrency)
             rpm, tpm = self.options.rpm, self.options.tpm
             self._buckets = (TokenBucket(rpm) if rpm else None, TokenBucket(tpm) if tpm else None)
-        return self._semaphore
+        return self.limit
 
     def params(self, **overrides: Any) -> dict[str, Any]:
         """Sampling parameters sent with each call (part of the cache key)."""
@@ -116,12 +117,22 @@ class LLMClient:
         return {k: v for k, v in found.items() if v is not None}
 
     async def complete(self, endpoint: Endpoint, messages: Messages, params: dict[str, Any]) -> Completion:
-        """One chat completion; transient errors retried with exponential backoff and jitter."""
-        from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+        """One chat completion; transient errors retried with exponential backoff and jitter.
 
-        semaphore = self._bind()
+        Each attempt is cancelled after ``timeout`` seconds; retries stop after ``max_retries`` or once
+        ``deadline`` seconds have passed since the first attempt. Auth and server failures feed the breaker.
+        """
+        from tenacity import (
+            AsyncRetrying,
+            retry_if_exception,
+            stop_after_attempt,
+            stop_after_delay,
+            wait_exponential_jitter,
+        )
+
+        limit = self._bind()
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.options.max_retries + 1),
+            stop=stop_after_attempt(self.options.max_retries + 1) | stop_after_delay(self.options.deadline),
             wait=wait_exponential_jitter(initial=self.options.backoff, max=self.options.backoff_max),
             retry=retry_if_exception(is_transient),
             before_sleep=lambda state: self.stats.update(["retries"]),
@@ -130,31 +141,33 @@ class LLMClient:
         try:
             async for attempt in retrying:
                 with attempt:
-                    async with semaphore:
+                    started = await limit.acquire()
+                    try:
                         completion = await self._attempt(endpoint, messages, params)
-                        self.auth_failures = 0
-                        return completion
+                    except Exception as error:
+                        self._failed(endpoint, error, started)
+                        raise
+                    finally:
+                        limit.release()
+                    self.breaker.succeeded()
+                    limit.succeeded(completion.headers)
+                    return completion
         except RaftError:
             raise
         except Exception as error:
             self.stats["call_errors"] += 1
-            self._check_auth(error, endpoint)
-            raise CallFailed(redact(f"{type(error).__name__}: {error}", endpoint)) from error
+            raise CallFailed(describe(error, endpoint)) from error
         raise AssertionError("unreachable")  # pragma: no cover - tenacity returns or raises
 
-    def _check_auth(self, error: BaseException, endpoint: Endpoint) -> None:
-        """Stop the run (circuit breaker) after :data:`AUTH_FAILURES_TO_STOP` authentication failures in a row."""
-        status = getattr(error, "status_code", None)
-        if status not in AUTH_STATUS:
-            self.auth_failures = 0
-            return
-        self.auth_failures += 1
-        if self.auth_failures >= AUTH_FAILURES_TO_STOP:
-            where = f"${endpoint.api_key_env}" if endpoint.api_key_env else "the provider's key variable"
-            raise RaftError(
-                f"authentication failed for {endpoint.model}: HTTP {status} on {self.auth_failures} calls in a row; "
-                f"check the key in {where} (stopped; finished calls are kept)"
-            )
+    def _failed(self, endpoint: Endpoint, error: Exception, started: float) -> None:
+        """Adapt to a failed attempt: a 429 cuts the limit; auth and server failures count toward the breaker."""
+        if isinstance(error, TimeoutError | import_litellm().Timeout):
+            self.stats["timeouts"] += 1
+        if getattr(error, "status_code", None) == 429:
+            self.stats["rate_limited"] += 1
+            response = getattr(error, "response", None)
+            self.limit.rate_limited(started, getattr(response, "headers", None))
+        self.breaker.failed(error, endpoint, describe(error, endpoint))
 
     async def _attempt(self, endpoint: Endpoint, messages: Messages, params: dict[str, Any]) -> Completion:
         litellm = import_litellm()
@@ -164,7 +177,7 @@ class LLMClient:
         if tokens is not None:
             await tokens.acquire(count_tokens(endpoint.model, messages) + params.get("max_tokens", 0))
         timeout = self.options.timeout
-        response = await asyncio.wait_for(
+        response = await asyncio.wait_for(  # cancels a hung attempt even if a provider ignores ``timeout``
             litellm.acompletion(
                 model=endpoint.model,
                 messages=messages,
@@ -174,7 +187,7 @@ class LLMClient:
                 **endpoint.connection(),
                 **params,
             ),
-            timeout + 5.0,  # a guard in case a provider ignores ``timeout``
+            timeout,
         )
         self.stats["calls"] += 1
         text = (response.choices[0].message.content or "") if response.choices else ""
@@ -191,7 +204,8 @@ class LLMClient:
         if cost is not None:
             self.cost += cost
             self.cost_known = True
-        return Completion(text=text, prompt_tokens=prompt, completion_tokens=completion, cost=cost)
+        headers = (getattr(response, "_hidden_params", None) or {}).get("additional_headers")
+        return Completion(text, prompt, completion, cost, headers)
 
     def accounting(self) -> dict[str, Any]:
         """Calls, retries, errors, tokens and cost (None when the price map knows no model used)."""
@@ -241,6 +255,13 @@ def is_priced(model: str) -> bool:
     except Exception:  # noqa: BLE001 - unknown models raise various errors
         return False
     return True
+
+
+def describe(error: BaseException, endpoint: Endpoint) -> str:
+    """One line for a failed call: error type and message (key redacted), model and endpoint."""
+    where = endpoint.model + (f" at {endpoint.api_base}" if endpoint.api_base else "")
+    message = " ".join(str(error).split())
+    return redact(f"{type(error).__name__} from {where}: {message}", endpoint)
 
 
 def redact(text: str, endpoint: Endpoint) -> str:

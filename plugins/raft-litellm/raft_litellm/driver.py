@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -38,20 +38,23 @@ def ordered_results(jobs: Iterable[Callable[[], Awaitable[T]]], window: int) -> 
             for task in done:
                 finished[pending.pop(task)] = task.result()
     finally:
-        _shutdown(loop)
+        _shutdown(loop, list(pending))
 
 
 async def _call(factory: Callable[[], Awaitable[T]]) -> T:
     return await factory()
 
 
-def _shutdown(loop: asyncio.AbstractEventLoop) -> None:
+def _shutdown(loop: asyncio.AbstractEventLoop, pending: Iterable[asyncio.Task[Any]] = ()) -> None:
     """Cancel what is left (ours and library background tasks) and close the loop, as ``asyncio.run`` does."""
     tasks = asyncio.all_tasks(loop)
     for task in tasks:
         task.cancel()
     if tasks:
         loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+    for task in pending:  # finished with an error no one awaited (a second StageStopped): seen, not logged
+        if task.done() and not task.cancelled():
+            task.exception()
     loop.run_until_complete(loop.shutdown_asyncgens())
     loop.close()
 

@@ -12,7 +12,6 @@ from raft_testing import Reply
 from raft_testing.teacher import KEY_ENV, SECRET, chunks, good_answer, kind, teacher_responder
 
 from raft_core.components import RunContext
-from raft_core.io import iter_jsonl
 from raft_core.records import QAPair
 
 
@@ -98,7 +97,7 @@ def test_malformed_answers_are_reasked_then_recorded_as_failures(openai_server, 
     pairs = list(teacher.generate(chunks(1), 2))
     assert [p.question for p in pairs] == ["When was the lighthouse built?"]
     assert "<ANSWER>:" in pairs[0].answer
-    failures = list(iter_jsonl(tmp_path / "teacher" / "failures.jsonl"))
+    failures = teacher.failures()
     assert len(failures) == 1
     assert failures[0]["kind"] == "invalid_answer" and "<ANSWER>:" in failures[0]["reason"]
     assert failures[0]["question"] == "What colour is it?"
@@ -132,7 +131,7 @@ def test_a_server_that_always_hangs_fails_the_chunk_which_the_next_run_retries(o
     assert list(teacher.generate(chunks(1), 2)) == []
     assert time.monotonic() - started < 4
     assert teacher.summary()["incomplete_chunks"] == 1
-    failures = list(iter_jsonl(tmp_path / "teacher" / "failures.jsonl"))
+    failures = teacher.failures()
     assert [f["kind"] for f in failures] == ["call_error", "call_error"]
     assert "Timeout" in failures[0]["reason"]
     healthy = openai_server(teacher_responder())
@@ -156,7 +155,7 @@ def test_an_error_message_carrying_the_key_is_redacted(openai_server, tmp_path):
     teacher = make(tmp_path, server.base_url)
     assert list(teacher.generate(chunks(1), 2)) == []
     assert len(server.requests) == 1  # 401 is not retried
-    reason = next(iter_jsonl(tmp_path / "teacher" / "failures.jsonl"))["reason"]
+    reason = teacher.failures()[0]["reason"]
     assert "Incorrect API key: ***" in reason
     assert_no_secret(tmp_path)
 
