@@ -166,6 +166,10 @@ class Generator(Component):
         """Answer each chat conversation (a list of role/content messages); record items that fail in
         ``self.failures`` (reset it at the start of each call) rather than raising for one bad item."""
 
+    def summary(self) -> dict[str, Any]:
+        """What the last :meth:`generate` used or counted (model, dtype, calls, tokens ...); in eval/report.json."""
+        return {}
+
 
 class Judge(Component):
     reads: ClassVar[str] = "answer"

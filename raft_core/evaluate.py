@@ -76,6 +76,7 @@ def evaluate(run: Run) -> dict[str, Any]:
                     soft_wrap=True,
                 )
             result = score_run(spec.name, k, questions, outputs, retrieved[k], judges, failures)
+            result["generator"] = {"name": spec.generator, **generator.summary()}
             if recall is not None:
                 result["recall_at_k"] = recall[k]
             results.append(result)

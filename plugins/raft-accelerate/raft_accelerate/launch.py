@@ -30,6 +30,15 @@ def already_launched() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
+def launch_precision(options: AccelerateOptions) -> str:
+    """The ``--mixed_precision`` of the launch: the option, ``auto`` resolved on this machine."""
+    from raft_trl import choose_precision
+
+    from raft_accelerate.loop import mixed_precision
+
+    return mixed_precision(options, choose_precision(options))
+
+
 def launch_command(options: AccelerateOptions, payload: dict[str, Any]) -> list[str]:
     """The ``accelerate launch`` command line running the worker module on every process.
 
@@ -47,7 +56,7 @@ def launch_command(options: AccelerateOptions, payload: dict[str, Any]) -> list[
     if options.config_file is None or "num_machines" in explicit:
         cmd += ["--num_machines", str(options.num_machines), "--machine_rank", str(options.machine_rank)]
     if options.config_file is None or "mixed_precision" in explicit:
-        cmd += ["--mixed_precision", options.mixed_precision]
+        cmd += ["--mixed_precision", launch_precision(options)]
     if options.main_process_ip:
         cmd += ["--main_process_ip", options.main_process_ip]
     if options.main_process_port:

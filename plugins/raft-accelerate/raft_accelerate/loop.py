@@ -14,8 +14,10 @@ from typing import Any
 from raft_trl import (
     REPORT,
     RESUME_NEUTRAL,
+    Precision,
     checkpoints,
     choose_checkpoint,
+    choose_precision,
     export_model,
     fingerprint,
     finish_output,
@@ -38,22 +40,33 @@ PROGRESS = "raft_progress.json"
 """Written by the main process into a checkpoint folder after every rank saved its state: it is complete."""
 
 
-def build_accelerator(options: AccelerateOptions) -> Any:
+def mixed_precision(options: AccelerateOptions, precision: Precision) -> str:
+    """accelerate's mixed_precision: the option, or with ``auto`` the autocast ``precision`` asks for."""
+    if options.mixed_precision != "auto":
+        return options.mixed_precision
+    if not precision.autocast:
+        return "no"
+    return {"bfloat16": "bf16", "float16": "fp16"}[precision.dtype]
+
+
+def build_accelerator(options: AccelerateOptions, precision: Precision) -> Any:
     import torch
     from accelerate import Accelerator
+    from accelerate.state import AcceleratorState
     from accelerate.utils import DataLoaderConfiguration
 
+    AcceleratorState._reset_state()  # an earlier run in this process may have set another mixed_precision
     return Accelerator(
         cpu=not torch.cuda.is_available(),
         gradient_accumulation_steps=options.gradient_accumulation,
-        mixed_precision=None if options.config_file else options.mixed_precision,
+        mixed_precision=None if options.config_file else mixed_precision(options, precision),
         dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True),
     )
 
 
-def prepare_model(options: AccelerateOptions, fmt: str) -> tuple[Any, Any, str, str | None]:
+def prepare_model(options: AccelerateOptions, fmt: str, precision: Precision) -> tuple[Any, Any, str, str | None]:
     """``(model, tokenizer, base, template note)``: the student, wrapped in LoRA unless full fine-tuning."""
-    model, tokenizer, base = load_student(options)
+    model, tokenizer, base = load_student(options, precision)
     note = None
     if fmt == "chat" and options.assistant_only_loss:
         template, note = training_chat_template(tokenizer, options.chat_template)
@@ -92,13 +105,17 @@ class Session:
 def run_training(options: AccelerateOptions, seed: int, dataset_dir: Path, output_dir: Path) -> Path:
     """Train on this process's share of the data; the main process writes the model and ``raft_training.json``."""
     from accelerate.utils import set_seed
+    from raft_transformers import configure_threads
 
-    accelerator = build_accelerator(options)
+    precision, threads = choose_precision(options), configure_threads()
+    accelerator = build_accelerator(options, precision)
     main = accelerator.is_main_process
     console.print(
         f"accelerate: process {accelerator.process_index} of {accelerator.num_processes} on {accelerator.device} "
-        f"({accelerator.distributed_type})",
+        f"({accelerator.distributed_type}), {precision.dtype} ({precision.reason}): {precision.describe()}, "
+        f"mixed_precision {accelerator.mixed_precision}, {threads} threads",
         soft_wrap=True,
+        markup=False,
     )
     if main:
         output_dir.mkdir(parents=True, exist_ok=True)
@@ -106,7 +123,7 @@ def run_training(options: AccelerateOptions, seed: int, dataset_dir: Path, outpu
         shutil.rmtree(output_dir / "merged", ignore_errors=True)
     set_seed(seed)
     fmt, splits, source = load_training_data(options, dataset_dir)
-    model, tokenizer, base, note = prepare_model(options, fmt)
+    model, tokenizer, base, note = prepare_model(options, fmt, precision)
     if note and main:
         console.print(f"accelerate: {escape(note)}", soft_wrap=True)
     examples = encode_rows(fmt, splits["train"], tokenizer, options.max_length, options.assistant_only_loss)
@@ -123,7 +140,7 @@ def run_training(options: AccelerateOptions, seed: int, dataset_dir: Path, outpu
     tokenizer.save_pretrained(str(output_dir))
     merged = None
     if options.merge and options.method != "full":
-        dtype = "bfloat16" if options.dtype == "bfloat16" else "float32"
+        dtype = "bfloat16" if precision.dtype == "bfloat16" else "float32"
         merged = export_model(output_dir, output_dir / "merged", dtype)
     tokens = session.state["tokens"] - resumed_tokens
     report = {
@@ -137,6 +154,8 @@ def run_training(options: AccelerateOptions, seed: int, dataset_dir: Path, outpu
         "data": source,
         "examples": {"train": len(splits["train"])},
         "config": options.model_dump(mode="json") | {"seed": seed, "learning_rate": options.lr()},
+        **precision.report(threads),
+        "mixed_precision": str(accelerator.mixed_precision),
         "chat_template": note,
         "resumed_from": str(checkpoint) if checkpoint else None,
         "global_step": session.state["step"],

@@ -17,7 +17,9 @@ class AccelerateOptions(FinetuneOptions):
     machine_rank: int = Field(0, ge=0, description="Rank of this machine (0 = the main one, which writes the model).")
     main_process_ip: str | None = Field(None, description="Address of the rank-0 machine (multi-node).")
     main_process_port: int | None = Field(None, ge=1, le=65535)
-    mixed_precision: Literal["no", "fp16", "bf16"] = "no"
+    mixed_precision: Literal["auto", "no", "fp16", "bf16"] = Field(
+        "auto", description="Autocast; auto: from the dtype option (bf16 where the hardware has it, else no)."
+    )
     fsdp: bool = Field(False, description="Shard the model with FSDP instead of replicating it (DDP).")
     config_file: Path | None = Field(None, description="An `accelerate config` YAML (see configs/accelerate/).")
     weight_decay: float = Field(0.0, ge=0)

@@ -123,3 +123,23 @@ def test_shipped_accelerate_configs_load(name: str) -> None:
 
     config = load_config_from_file(str(CONFIGS / name))
     assert config.num_processes >= 2 and config.distributed_type.value in {"MULTI_GPU", "FSDP"}
+
+
+def test_mixed_precision_auto_follows_the_precision() -> None:
+    from raft_accelerate.loop import mixed_precision
+    from raft_trl import Precision
+
+    auto = AccelerateTrainer.Options()
+    bf16 = Precision("bfloat16", "auto: CPU has amx_bf16", "bfloat16", autocast=True)
+    fp32 = Precision("float32", "auto: no bf16", "float32", autocast=False)
+    assert mixed_precision(auto, bf16) == "bf16" and mixed_precision(auto, fp32) == "no"
+    assert mixed_precision(AccelerateTrainer.Options(mixed_precision="no"), bf16) == "no"
+    cmd = launch_command(AccelerateTrainer.Options(num_processes=2, dtype="float32"), {})
+    assert cmd[cmd.index("--mixed_precision") + 1] == "no"
+
+
+def test_bfloat16_lora_loop_records_its_precision(tiny_model: Path, tmp_path: Path) -> None:
+    dataset = make_workdir(tmp_path, n=4)
+    data = report(make_trainer(tmp_path, tiny_model, max_steps=2, dtype="bfloat16").train(dataset, tmp_path / "m"))
+    assert data["dtype"] == "bfloat16" and data["mixed_precision"] == "bf16" and data["global_step"] == 2
+    assert "frozen base weights, float32 adapter" in data["precision"] and data["threads"] >= 1

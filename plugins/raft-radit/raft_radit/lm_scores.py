@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from raft_core.console import console
 from raft_core.errors import RaftError
 
 Messages = list[dict[str, str]]
@@ -14,14 +15,17 @@ PromptBuilder = Callable[[str, str], Messages]
 
 
 def load_lm(name: str) -> tuple[Any, Any]:
-    """(model, tokenizer) in fp32 on CPU: through raft-transformers when installed (aliases such as
-    ``smollm2``, adapters), else transformers/peft directly from a folder or hub name."""
+    """(model, tokenizer): through raft-transformers when installed (aliases such as ``smollm2``, adapters,
+    bfloat16 where the hardware has it), else in float32 with transformers/peft from a folder or hub name."""
     try:
-        from raft_transformers import load_model
+        from raft_transformers import choose_dtype, configure_threads, load_model
     except ImportError:
         load_model = None
     if load_model is not None:
-        model, tokenizer = load_model(name)
+        dtype, reason = choose_dtype("auto")
+        configure_threads()
+        console.print(f"radit: scoring with {name} in {dtype} ({reason})", soft_wrap=True, markup=False)
+        model, tokenizer = load_model(name, dtype=dtype)
     else:
         model, tokenizer = _load_with_transformers(name)
     model.eval()

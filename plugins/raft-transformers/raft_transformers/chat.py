@@ -51,6 +51,8 @@ class ChatModel:
         self.temperature = temperature
         tokenizer.padding_side = "left"
         self.system_ok = accepts_system(tokenizer)
+        self.compute: dict[str, Any] = {}
+        """How the model runs (dtype, its reason, threads), set by whoever loaded it."""
 
     def render(self, messages: Messages) -> str:
         """The prompt text of ``messages``, ending where the assistant's reply starts."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from raft_core.components import Generator, ItemFailure
 from raft_transformers.options import ModelOptions
@@ -36,3 +36,8 @@ class TransformersGenerator(Generator):
             outputs, failed = self.chat.generate(conversations, self.options.batch_size, advance)
         self.failures = [ItemFailure(index, error) for index, error in failed]
         return outputs
+
+    def summary(self) -> dict[str, Any]:
+        """The model and how it ran (dtype and why, threads)."""
+        compute = self._chat.compute if self._chat is not None else self.options.compute()
+        return {"model": self.options.model, **compute}

@@ -51,6 +51,7 @@ class TransformersTeacher(Teacher):
         super().__init__(options, context)
         self._chat: ChatModel | None = None
         self._cache: CallCache | None = None
+        self._compute: dict[str, Any] | None = None
         self.stats: Counter[str] = Counter()
         self.raw_rates: list[float] = []
 
@@ -85,9 +86,17 @@ class TransformersTeacher(Teacher):
         return [*messages, {"role": "user", "content": prompts.ANSWER_USER.format(question=question, chunk=chunk)}]
 
     @property
+    def compute(self) -> dict[str, Any]:
+        """How the model runs (dtype resolved from ``auto``, its reason, threads)."""
+        if self._compute is None:
+            self._compute = self._chat.compute if self._chat is not None else self.options.compute()
+        return self._compute
+
+    @property
     def settings(self) -> dict[str, Any]:
-        """Generation settings that change a reply (part of every cache key)."""
-        return self.options.model_dump(include={"max_new_tokens", "temperature", "dtype", "few_shot"})
+        """Generation settings that change a reply (part of every cache key); the dtype as resolved from auto."""
+        settings = self.options.model_dump(include={"max_new_tokens", "temperature", "few_shot"})
+        return settings | {"dtype": self.compute["dtype"]}
 
     def chunk_key(self, chunk: Chunk, n: int) -> str:
         """Key of a finished chunk: its id and text, N and the settings."""
@@ -196,6 +205,7 @@ class TransformersTeacher(Teacher):
             **{k: self.stats[k] for k in keys},
             "answers_with_model_quotes": len(self.raw_rates),
             "verbatim_quote_rate": sum(self.raw_rates) / len(self.raw_rates) if self.raw_rates else None,
+            **self.compute,
         }
 
     def estimate(self, chunks: Sequence[Chunk], questions_per_chunk: int) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """raft-core trainer backend on TRL's SFTTrainer, and LoRA merge/export.
 
 Public API for other trainer backends (importing it loads no torch): the shared fine-tuning options
-(``FinetuneOptions``), the student (``load_student``, ``lora_config``), the training data
+(``FinetuneOptions``), the student (``load_student``, ``lora_config``) and its precision (``choose_precision``,
+``Precision``: what ``dtype: auto`` trains in here), the training data
 (``load_training_data``, ``training_chat_template``), resumable checkpoints (``checkpoints``, ``fingerprint``,
 ``choose_checkpoint``, ``reset_checkpoints``, ``RESUME_NEUTRAL``), the output folder (``finish_output``,
 ``REPORT``) and ``export_model``.
@@ -12,8 +13,10 @@ from raft_trl.export import export_model
 from raft_trl.modeling import (
     REPORT,
     RESUME_NEUTRAL,
+    Precision,
     checkpoints,
     choose_checkpoint,
+    choose_precision,
     fingerprint,
     finish_output,
     load_student,
@@ -26,8 +29,10 @@ __all__ = [
     "REPORT",
     "RESUME_NEUTRAL",
     "FinetuneOptions",
+    "Precision",
     "checkpoints",
     "choose_checkpoint",
+    "choose_precision",
     "export_model",
     "fingerprint",
     "finish_output",

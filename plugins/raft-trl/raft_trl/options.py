@@ -40,7 +40,12 @@ class FinetuneOptions(BaseModel):
         "auto", description="Resume from the last checkpoint in <output>/checkpoints (auto: when there is one)."
     )
     trust_remote_code: bool = False
-    dtype: Dtype = Field("auto", description="Weights dtype (auto: bfloat16 on a GPU that has it, else float32).")
+    dtype: Dtype = Field(
+        "auto",
+        description="Compute dtype (auto: bfloat16 on a CUDA GPU with bf16 or a CPU with AMX-BF16/AVX512-BF16, "
+        "else float32). bfloat16 trains under autocast: LoRA over a bf16 frozen base with a float32 adapter, "
+        "full fine-tuning with float32 master weights.",
+    )
     merge: bool = Field(False, description="After LoRA, also save a merged standalone model to <output>/merged.")
     assistant_only_loss: bool = Field(True, description="Loss only on assistant turns (chat) or completions.")
     chat_template: str | None = Field(

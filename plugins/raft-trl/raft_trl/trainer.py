@@ -13,6 +13,7 @@ from rich.markup import escape
 from raft_core.components import Trainer
 from raft_core.console import console
 from raft_core.errors import RaftError
+from raft_trl.modeling import Precision
 from raft_trl.options import FinetuneOptions
 
 
@@ -93,6 +94,8 @@ class Prepared:
     source: str
     examples: dict[str, int]
     template_note: str | None
+    precision: Precision
+    threads: int
 
 
 class TrlTrainer(Trainer):
@@ -101,8 +104,8 @@ class TrlTrainer(Trainer):
     Options = TrlOptions
     options: TrlOptions
 
-    def sft_config(self, output_dir: Path, fmt: str) -> Any:
-        """The SFTConfig for this run (CPU-safe: no bf16 and use_cpu without a GPU)."""
+    def sft_config(self, output_dir: Path, fmt: str, precision: Precision) -> Any:
+        """The SFTConfig for this run (use_cpu without a GPU; autocast as ``precision`` says)."""
         import torch
         from trl import SFTConfig
 
@@ -140,7 +143,8 @@ class TrlTrainer(Trainer):
             eval_strategy="no",
             report_to=available_reporters(opts.report_to) or "none",
             use_cpu=not cuda,
-            bf16=cuda and torch.cuda.is_bf16_supported(),
+            bf16=precision.autocast and precision.dtype == "bfloat16",
+            fp16=precision.autocast and precision.dtype == "float16",
             include_num_input_tokens_seen="non_padding",
             disable_tqdm=True,
             dataset_num_proc=None,
@@ -155,16 +159,23 @@ class TrlTrainer(Trainer):
     def prepare(self, dataset_dir: Path, output_dir: Path) -> Prepared:
         """Read the data, load the student, install a training chat template if needed, build the SFTTrainer."""
         import datasets
+        from raft_transformers import configure_threads
         from transformers import PrinterCallback, set_seed
         from trl import SFTTrainer
 
         from raft_trl.data import load_training_data, training_chat_template
-        from raft_trl.modeling import load_student, lora_config
+        from raft_trl.modeling import choose_precision, load_student, lora_config
 
         opts = self.options
         fmt, splits, source = load_training_data(opts, Path(dataset_dir))
         set_seed(self.seed)
-        model, tokenizer, base = load_student(opts)
+        precision, threads = choose_precision(opts), configure_threads()
+        console.print(
+            f"trl: {precision.dtype} ({precision.reason}): {precision.describe()}; {threads} threads",
+            soft_wrap=True,
+            markup=False,
+        )
+        model, tokenizer, base = load_student(opts, precision)
         template_note = None
         if fmt == "chat" and opts.assistant_only_loss:
             template, template_note = training_chat_template(tokenizer, opts.chat_template)
@@ -174,7 +185,7 @@ class TrlTrainer(Trainer):
         eval_rows = splits.get("validation")
         trainer = SFTTrainer(
             model=model,
-            args=self.sft_config(Path(output_dir), fmt),
+            args=self.sft_config(Path(output_dir), fmt, precision),
             train_dataset=datasets.Dataset.from_list(splits["train"]),
             eval_dataset=datasets.Dataset.from_list(eval_rows) if eval_rows else None,
             processing_class=tokenizer,
@@ -191,7 +202,8 @@ class TrlTrainer(Trainer):
                 "is faster but lets packed examples attend to each other",
                 soft_wrap=True,
             )
-        return Prepared(trainer, tokenizer, base, fmt, source, {k: len(v) for k, v in splits.items()}, template_note)
+        examples = {k: len(v) for k, v in splits.items()}
+        return Prepared(trainer, tokenizer, base, fmt, source, examples, template_note, precision, threads)
 
     def train(self, dataset_dir: Path, output_dir: Path) -> Path:
         """Fine-tune, save the adapter (or model) and tokenizer into ``output_dir``, then ``raft_training.json``."""
@@ -228,7 +240,7 @@ class TrlTrainer(Trainer):
         prepared.tokenizer.save_pretrained(str(output_dir))
         merged = None
         if opts.merge and opts.method != "full":
-            dtype = "bfloat16" if opts.dtype == "bfloat16" else "float32"
+            dtype = "bfloat16" if prepared.precision.dtype == "bfloat16" else "float32"
             merged = export_model(output_dir, output_dir / "merged", dtype)
         report = {
             "trainer": "trl",
@@ -241,6 +253,7 @@ class TrlTrainer(Trainer):
             "data": prepared.source,
             "examples": prepared.examples,
             "config": opts.model_dump(mode="json") | {"seed": self.seed, "learning_rate": opts.lr()},
+            **prepared.precision.report(prepared.threads),
             "chat_template": prepared.template_note,
             "resumed_from": str(checkpoint) if checkpoint else None,
             "global_step": trainer.state.global_step,
