@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -25,6 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
 
 def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
@@ -98,6 +100,23 @@ def curate(run: Run) -> None:
     """Apply the curation filters (curate.filters) to qa.jsonl: curated.jsonl and curation_report.json."""
     run.save_config()
     _print_json(run.curate())
+
+
+@app.command("inspect")
+@with_run
+def inspect_command(
+    run: Run,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Page to write (default: <workdir>/dataset/inspect.html).")
+    ] = None,
+) -> None:
+    """Write a static HTML page to browse the dataset: search; filter by split, kind and kept/dropped reason."""
+    from raft_core.browse import write_page
+
+    run.require("dataset", "examples.jsonl", stage="assemble")
+    path, count = write_page(run.workdir, output or run.path("dataset", "inspect.html"))
+    console.print(f"{count} rows: open {path}", soft_wrap=True)
+    _print_json({"page": str(path), "rows": count})
 
 
 @app.command("assemble")
