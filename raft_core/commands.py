@@ -45,6 +45,10 @@ _SELECTORS: dict[str, tuple[str, Any]] = {
     "judge": ("eval.judges", typer.Option(help="Judge metric(s); repeat the flag for several.")),
     "top_k": ("eval.top_k", typer.Option(help="Chunks retrieved per question; repeat for several.")),
     "seed": ("seed", typer.Option(help="Random seed of the run.")),
+    "executor": (
+        "execute.executor",
+        typer.Option(help="Where ingest and generate run: local (default) or e.g. ray (`raft components executor`)."),
+    ),
 }
 _TYPES: dict[str, Any] = {
     "format": list[str] | None,

@@ -8,7 +8,7 @@ and ``context`` a :class:`RunContext` (work directory, seed, console).
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
@@ -61,6 +61,17 @@ class Loader(Component):
     @abc.abstractmethod
     def load(self, source: str, report: IngestReport) -> Iterator[Document]:
         """Yield documents from ``source``; record every skipped input in ``report``."""
+
+    def partitions(self, source: str, report: IngestReport) -> list[str]:
+        """Split ``source`` into sources that :meth:`load` reads independently (an executor may
+        read them on other processes or machines); their documents, in this order, are the
+        documents of ``source``. The default is ``[source]``: one partition."""
+        return [source]
+
+    def finish(self, documents: list[Document], report: IngestReport) -> list[Document]:
+        """See every loaded document at once, in order (all partitions combined), and return those
+        kept: for decisions across documents, such as near-duplicates. The default keeps all."""
+        return documents
 
 
 class Splitter(Component):
@@ -201,3 +212,19 @@ class Retriever(Component):
     def search(self, query: str, k: int) -> list[Chunk]:
         """Return the top-``k`` chunks for ``query``, best first, each ``chunk.scored(score)`` when the
         retriever has a score (higher is more relevant)."""
+
+
+class Executor(Component):
+    """Runs independent pieces of a stage's work, here or elsewhere, yielding results in input order."""
+
+    remote: ClassVar[bool] = False
+    """Whether work runs outside this process (functions and items must then be picklable, and
+    work that writes files needs the work directory on a filesystem the workers share)."""
+
+    @abc.abstractmethod
+    def map(self, function: Callable[[Any], Any], items: Sequence[Any], description: str) -> Iterator[Any]:
+        """Yield ``function(item)`` for every item, in the order of ``items``, with progress
+        under ``description``. A failure raises :class:`raft_core.errors.RaftError` naming the item."""
+
+    def close(self) -> None:
+        """Release what the executor holds (worker processes, a cluster connection)."""

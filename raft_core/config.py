@@ -97,7 +97,6 @@ class AssembleConfig(Section):
     layout_options: dict[str, Any] = Field(default_factory=dict)
     formatter_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
-
     @model_validator(mode="after")
     def _coherent_refusals(self) -> AssembleConfig:
         if self.refusal_policy == "paper" and self.refusal_probability > 0:
@@ -143,6 +142,12 @@ class EvalConfig(Section):
     judge_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
+class ExecuteConfig(Section):
+    executor: str = Field("local", description="Where ingest and generate run their work (`raft components executor`).")
+    chunks_per_task: int = Field(16, gt=0, description="Chunks a remote worker teaches in one task.")
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
 class RunConfig(Section):
     workdir: str = "runs/default"
     seed: int = 42
@@ -154,6 +159,7 @@ class RunConfig(Section):
     assemble: AssembleConfig = Field(default_factory=AssembleConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)
+    execute: ExecuteConfig = Field(default_factory=ExecuteConfig)
     source_file: str | None = Field(None, exclude=True)
 
     @property

@@ -126,6 +126,17 @@ def register_retrievers(register: Register) -> None:
 
 
 @hookspec
+def register_executors(register: Register) -> None:
+    """Register executors (:class:`raft_core.components.Executor`).
+
+    An executor runs a stage's independent pieces of work (the partitions a loader reads,
+    batches of chunks for the teacher) in this process or elsewhere (other processes, a
+    cluster), and yields the results in input order so every output is the same as an
+    in-process run. The built-in ``local`` executor runs them in-process.
+    """
+
+
+@hookspec
 def register_commands(cli: object) -> None:
     """Add sub-commands to the ``raft`` command line.
 

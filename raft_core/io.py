@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import stat
@@ -182,14 +183,25 @@ class JsonlAppender:
     """Append rows to a JSONL file durably, one line per row (for resumable stages).
 
     Each row is flushed and fsynced, so after ``kill -9`` every appended row survives
-    except possibly a torn last line, which ``iter_jsonl(path, torn_tail="skip")`` skips.
+    except possibly a torn last line, which ``iter_jsonl(path, torn_tail="skip")`` skips. Several
+    processes may append to one file: each row is written whole under an exclusive ``flock``, and a
+    torn tail is repaired under the same lock.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._repair_torn_tail()
         self._handle = self.path.open("a", encoding="utf-8")
+        with self._locked():
+            self._repair_torn_tail()
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
 
     def _repair_torn_tail(self) -> None:
         if self.path.exists():
@@ -199,8 +211,9 @@ class JsonlAppender:
         """Write and flush one row; ``sync=False`` skips the fsync (the row survives ``kill -9``, not a
         power loss, until :meth:`sync`): for callers that must not block, e.g. an event loop."""
         data = row.to_dict() if isinstance(row, Record) else row
-        self._handle.write(json.dumps(data, ensure_ascii=False) + "\n")
-        self._handle.flush()
+        with self._locked():
+            self._handle.write(json.dumps(data, ensure_ascii=False) + "\n")
+            self._handle.flush()
         if sync:
             self.sync()
 

@@ -11,6 +11,7 @@ Each stage reads only files of earlier stages, so any stage can be re-run alone.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
@@ -25,14 +26,14 @@ from rich.markup import escape
 
 from raft_core.assemble import AssemblyStats, ChunkStore, assemble, plan_splits, split_key, split_of
 from raft_core.card import write_card
-from raft_core.components import DistractorPolicy, RunContext
+from raft_core.components import DistractorPolicy, Executor, RunContext
 from raft_core.config import ModelSpec, RunConfig, dump_config
 from raft_core.console import console
 from raft_core.curate import apply_filters
 from raft_core.errors import RaftError, StageStopped
 from raft_core.io import atomic_open, iter_jsonl, read_records, repair_jsonl, write_json, write_jsonl
 from raft_core.leakage import question_owners, train_pool
-from raft_core.plugins import PluginManager
+from raft_core.plugins import PluginManager, get_plugin_manager
 from raft_core.provenance import Provenance
 from raft_core.records import Chunk, Document, IngestReport, QAPair, RaftExample
 from raft_core.screen import Screen
@@ -110,30 +111,49 @@ class Run:
             handle.write(dump_config(RunConfig.model_validate(data)))
 
     # -- stages --------------------------------------------------------------------
+    def executor(self) -> Executor:
+        """The executor that runs ingest and generate work (``execute.executor``)."""
+        return self.build("executor", self.config.execute.executor, self.config.execute.options)
+
     def ingest(self) -> dict[str, Any]:
-        """Load documents, split them, drop duplicate and tiny chunks."""
+        """Load documents, split them, drop duplicate and tiny chunks.
+
+        The loader's partitions are loaded and split by the executor (here or on other machines);
+        their results are combined in partition order, so the output does not depend on where they ran.
+        """
         self.begin("ingest")
         cfg = self.config
         loader = self.build("loader", cfg.load.loader, cfg.load.options)
-        splitter = self.build("splitter", cfg.split.splitter, self.splitter_options())
+        self.build("splitter", cfg.split.splitter, self.splitter_options())  # fail on bad options before any work
         report = IngestReport()
+        partitions = loader.partitions(cfg.load.source, report)
         documents: list[Document] = []
+        pieces: list[Chunk] = []
+        executor = self.executor()
+        try:
+            work = functools.partial(ingest_partition, cfg, manager=None if executor.remote else self.manager)
+            for loaded, split, partial in executor.map(work, partitions, "Loading and splitting"):
+                documents.extend(loaded)
+                pieces.extend(split)
+                report.merge(partial)
+        finally:
+            executor.close()
+        documents = loader.finish(documents, report)
+        kept = {document.id for document in documents}
         chunks: list[Chunk] = []
         seen: set[str] = set()
         dropped = {"duplicate": 0, "tiny": 0}
-        with self.context.progress("Loading and splitting", None) as advance:
-            for document in loader.load(cfg.load.source, report):
-                documents.append(document)
-                for chunk in splitter.split(document):
-                    key = " ".join(chunk.text.split()).lower()
-                    if len(chunk.text.strip()) < cfg.split.min_chunk_chars:
-                        dropped["tiny"] += 1
-                    elif key in seen:
-                        dropped["duplicate"] += 1
-                    else:
-                        seen.add(key)
-                        chunks.append(chunk)
-                advance()
+        for chunk in pieces:
+            key = " ".join(chunk.text.split()).lower()
+            if chunk.doc_id not in kept:
+                continue
+            if len(chunk.text.strip()) < cfg.split.min_chunk_chars:
+                dropped["tiny"] += 1
+            elif key in seen:
+                dropped["duplicate"] += 1
+            else:
+                seen.add(key)
+                chunks.append(chunk)
         summary = {"documents": len(documents), "chunks": len(chunks), "dropped_chunks": dropped, **report.to_dict()}
         summary["skipped_by_type"] = dict(Counter(file_suffix(s.path) for s in report.skipped))
         if not documents:
@@ -175,6 +195,7 @@ class Run:
         teacher = self.build("teacher", cfg.teacher, cfg.options)
         if dry_run:
             return teacher.estimate(chunks, cfg.questions_per_chunk)
+        workers = self.teach_remotely(chunks)
         screen = Screen(chunks, cfg)
         summary_path = self.path("generate_summary.json")
         try:
@@ -195,6 +216,7 @@ class Run:
             **teacher.summary(),
             "qa_pairs": count,
             "screening": screen.summary(len(chunks), failures),
+            **workers,
         }
         write_json(summary_path, summary)
         self.finish("generate", [self.path("chunks.jsonl")], [self.path("qa.jsonl")])
@@ -224,6 +246,25 @@ class Run:
         if done != filters:
             raise RaftError(f"{report} was made by filters {done}, the config names {filters}: run `raft curate`")
         return self.require("curated.jsonl", stage="curate")
+
+    def teach_remotely(self, chunks: Sequence[Chunk]) -> dict[str, Any]:
+        """With a remote executor, have workers teach batches of chunks first.
+
+        Workers record every answer in the teacher's call cache in the work directory; the
+        driver's own pass over all chunks then reads the cache, so qa.jsonl comes out in chunk
+        order, the same as an in-process run, and no answered call is made twice.
+        Returns the workers' summaries (empty for an in-process executor).
+        """
+        executor = self.executor()
+        try:
+            if not executor.remote or not chunks:
+                return {}
+            size = self.config.execute.chunks_per_task
+            batches = [list(chunks[i : i + size]) for i in range(0, len(chunks), size)]
+            summaries = list(executor.map(functools.partial(teach_batch, self.config), batches, "Teacher (workers)"))
+        finally:
+            executor.close()
+        return {"workers": {"executor": self.config.execute.executor, "tasks": len(batches), **_totals(summaries)}}
 
     def assemble(self) -> dict[str, Any]:
         """Build RAFT examples and write every configured output format."""
@@ -387,3 +428,35 @@ def _live(pairs: Iterable[QAPair], path: Path, summary: Callable[[], dict[str, A
         if time.monotonic() - written >= SUMMARY_SECONDS:
             write_json(path, {"status": "running", **summary()})
             written = time.monotonic()
+
+
+def ingest_partition(
+    config: RunConfig, partition: str, manager: PluginManager | None = None
+) -> tuple[list[Document], list[Chunk], IngestReport]:
+    """Load and split one partition of the source (runs wherever the executor sends it; a worker
+    process loads the plugins itself)."""
+    run = Run(config, manager or get_plugin_manager())
+    loader = run.build("loader", config.load.loader, config.load.options)
+    splitter = run.build("splitter", config.split.splitter, run.splitter_options())
+    report = IngestReport()
+    documents = list(loader.load(partition, report))
+    return documents, [chunk for document in documents for chunk in splitter.split(document)], report
+
+
+def teach_batch(config: RunConfig, chunks: list[Chunk]) -> dict[str, Any]:
+    """Teach a batch of chunks into the shared call cache; return the teacher's summary."""
+    run = Run(config, get_plugin_manager())
+    teacher = run.build("teacher", config.generate.teacher, config.generate.options)
+    for _ in teacher.generate(chunks, config.generate.questions_per_chunk):
+        pass
+    return teacher.summary()
+
+
+def _totals(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Sum the numeric counters of several teacher summaries."""
+    totals: dict[str, Any] = {}
+    for summary in summaries:
+        for key, value in summary.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                totals[key] = totals.get(key, 0) + value
+    return totals

@@ -30,6 +30,7 @@ KINDS: dict[str, str] = {
     "generator": "register_generators",
     "judge": "register_judges",
     "retriever": "register_retrievers",
+    "executor": "register_executors",
 }
 """Component kind -> the hook that registers it."""
 
@@ -85,6 +86,9 @@ class PluginManager:
         self.errors: list[PluginLoadError] = []
         self.distributions: dict[str, tuple[str | None, str | None]] = {}
         self._components: dict[str, dict[str, ComponentInfo]] | None = None
+        from raft_core import executors
+
+        self.register(executors, name="raft-core")  # built-ins are registered like any plugin
 
     # -- loading -------------------------------------------------------------------
     def register(

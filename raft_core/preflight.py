@@ -28,6 +28,8 @@ def selections(config: RunConfig, stages: tuple[str, ...] = STAGES) -> list[tupl
         config.eval,
     )
     rows: list[tuple[str, str, str, dict[str, Any]]] = []
+    if "ingest" in stages or "generate" in stages:
+        rows.append(("execute.executor", "executor", config.execute.executor, config.execute.options))
     if "ingest" in stages:
         rows.append(("load.loader", "loader", load.loader, load.options))
         split_options = {"chunk_size": split.chunk_size, "chunk_overlap": split.chunk_overlap, **split.options}

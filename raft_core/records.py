@@ -132,6 +132,13 @@ class IngestReport(Record):
     def flag(self, path: str, reason: str) -> None:
         self.flagged.append(SkippedInput(path=str(path), reason=reason))
 
+    def merge(self, other: IngestReport) -> None:
+        """Add ``other``'s counts, skipped and flagged inputs (a partition's report) to this one."""
+        for kind, count in other.counts.items():
+            self.counts[kind] = self.counts.get(kind, 0) + count
+        self.skipped.extend(other.skipped)
+        self.flagged.extend(other.flagged)
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> IngestReport:
         return cls(

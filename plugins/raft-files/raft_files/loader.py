@@ -23,9 +23,12 @@ class FilesLoader(Loader):
     Options = FilesOptions
     types: ClassVar[tuple[str, ...]] = tuple(READERS)
 
+    def partitions(self, source: str, report: IngestReport) -> list[str]:
+        """One partition per readable file, in walk order (an executor may read them elsewhere)."""
+        return [str(path) for path in iter_files(source, self.options, self.types, report)]  # type: ignore[arg-type]
+
     def load(self, source: str, report: IngestReport) -> Iterator[Document]:
         options: FilesOptions = self.options  # type: ignore[assignment]
-        duplicates = NearDuplicates(options.near_duplicate_threshold)
         for path in iter_files(source, options, self.types, report):
             try:
                 documents = READERS[path.suffix.lower().lstrip(".")](path, options, report)
@@ -38,11 +41,24 @@ class FilesLoader(Loader):
             except Exception as error:  # noqa: BLE001 - one bad file never stops the run
                 report.skip(str(path), f"could not read it ({type(error).__name__}: {error})")
                 continue
-            if options.near_duplicates != "keep":
-                documents = [d for d in documents if not self.repeats(d, duplicates, report)]
             if documents:
                 report.add(documents[0].metadata["type"])
             yield from documents
+
+    def finish(self, documents: list[Document], report: IngestReport) -> list[Document]:
+        """Near-duplicate documents across all files (``near_duplicates``): flagged, dropped or kept."""
+        options: FilesOptions = self.options  # type: ignore[assignment]
+        if options.near_duplicates == "keep":
+            return documents
+        duplicates = NearDuplicates(options.near_duplicate_threshold)
+        kept = [d for d in documents if not self.repeats(d, duplicates, report)]
+        sources = {d.source for d in kept}
+        for dropped in {d.source: d for d in documents if d.source not in sources}.values():
+            kind = dropped.metadata["type"]  # a file none of whose documents is kept no longer counts
+            report.counts[kind] -= 1
+            if not report.counts[kind]:
+                del report.counts[kind]
+        return kept
 
     def repeats(self, document: Document, duplicates: NearDuplicates, report: IngestReport) -> bool:
         """Whether ``document`` is dropped as a near-duplicate; one it repeats is flagged or skipped in ``report``."""

@@ -48,7 +48,7 @@ CHAPTERS = [
 def load(tmp_path, source, **options):
     report = IngestReport()
     loader = FilesLoader(FilesLoader.Options(**options), RunContext(workdir=tmp_path / "run"))
-    return list(loader.load(str(source), report)), report
+    return loader.finish(list(loader.load(str(source), report)), report), report
 
 
 def test_text_with_a_byte_order_mark_or_a_configured_wide_encoding_is_read(tmp_path):
