@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,7 @@ from pydantic import Field
 from rich.markup import escape
 
 from raft_core.components import Trainer
-from raft_core.console import console
+from raft_core.console import console, progress
 from raft_core.errors import RaftError
 from raft_trl.modeling import Precision
 from raft_trl.options import FinetuneOptions
@@ -58,6 +59,35 @@ def console_logger() -> Any:
     return ConsoleLogger()
 
 
+def step_progress() -> Any:
+    """A Trainer callback driving a raft progress bar over the optimizer steps (plain lines in logs);
+    ``close()`` ends it when training stops early."""
+    from transformers import TrainerCallback
+
+    class StepProgress(TrainerCallback):
+        def __init__(self) -> None:
+            self.stack = contextlib.ExitStack()
+            self.advance: Any = None
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            if state.is_world_process_zero:
+                remaining = state.max_steps - state.global_step
+                self.advance = self.stack.enter_context(progress("trl: training steps", remaining))
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            if self.advance is not None:
+                self.advance()
+
+        def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self.close()
+
+        def close(self) -> None:
+            self.advance = None
+            self.stack.close()
+
+    return StepProgress()
+
+
 def loss_history(log_history: list[dict[str, Any]]) -> list[dict[str, float]]:
     """``[{step, loss}]`` of the training log."""
     return [{"step": e["step"], "loss": e["loss"]} for e in log_history if "loss" in e and "step" in e]
@@ -96,6 +126,8 @@ class Prepared:
     template_note: str | None
     precision: Precision
     threads: int
+    steps: Any
+    """The step-progress callback (closed when training ends or fails)."""
 
 
 class TrlTrainer(Trainer):
@@ -182,7 +214,7 @@ class TrlTrainer(Trainer):
             if template is not None:
                 tokenizer.chat_template = template
                 console.print(f"trl: {escape(template_note)}", soft_wrap=True)
-        eval_rows = splits.get("validation")
+        eval_rows, steps = splits.get("validation"), step_progress()
         trainer = SFTTrainer(
             model=model,
             args=self.sft_config(Path(output_dir), fmt, precision),
@@ -190,7 +222,7 @@ class TrlTrainer(Trainer):
             eval_dataset=datasets.Dataset.from_list(eval_rows) if eval_rows else None,
             processing_class=tokenizer,
             peft_config=lora_config(opts),
-            callbacks=[console_logger()],
+            callbacks=[console_logger(), steps],
         )
         trainer.remove_callback(PrinterCallback)
         check_truncation(trainer, splits, opts.max_length)
@@ -203,7 +235,7 @@ class TrlTrainer(Trainer):
                 soft_wrap=True,
             )
         examples = {k: len(v) for k, v in splits.items()}
-        return Prepared(trainer, tokenizer, base, fmt, source, examples, template_note, precision, threads)
+        return Prepared(trainer, tokenizer, base, fmt, source, examples, template_note, precision, threads, steps)
 
     def train(self, dataset_dir: Path, output_dir: Path) -> Path:
         """Fine-tune, save the adapter (or model) and tokenizer into ``output_dir``, then ``raft_training.json``."""
@@ -230,7 +262,10 @@ class TrlTrainer(Trainer):
         if checkpoint:
             console.print(f"trl: resuming from {escape(str(checkpoint))}", soft_wrap=True)
         started = time.perf_counter()
-        result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+        try:
+            result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+        finally:
+            prepared.steps.close()
         seconds = time.perf_counter() - started
         metrics = dict(result.metrics)
         if trainer.eval_dataset is not None:

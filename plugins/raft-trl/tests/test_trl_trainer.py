@@ -248,3 +248,13 @@ def test_full_finetune_in_bfloat16_keeps_float32_master_weights(tiny_model: Path
     prepared = make_trainer(tmp_path, tiny_model, method="full", dtype="bfloat16").prepare(dataset, tmp_path / "out")
     assert {p.dtype for p in prepared.trainer.model.parameters()} == {torch.float32}
     assert prepared.trainer.args.bf16 and prepared.precision.describe().startswith("bfloat16 autocast")
+
+
+def test_training_steps_show_progress_in_logs(tiny_model: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    """stderr not a terminal: the optimizer steps get plain progress lines (RAFT_PROGRESS_INTERVAL)."""
+    monkeypatch.delenv("RAFT_NO_PROGRESS", raising=False)
+    monkeypatch.setenv("RAFT_PROGRESS_INTERVAL", "0.01")
+    dataset = make_workdir(tmp_path, n=4)
+    make_trainer(tmp_path, tiny_model, max_steps=2).train(dataset, tmp_path / "model")
+    err = capsys.readouterr().err
+    assert "trl: training steps: 2/2 done in" in err
