@@ -226,6 +226,7 @@ def main() -> None:
     splitter = RecursiveSplitter(RecursiveOptions(chunk_size=1000, chunk_overlap=100), RunContext(workdir=tmp))
     generated = [write_manual_pdf(tmp / f"generated-{n}.pdf", chapters=n) for n in (4, 12)]
     pdfs, html = ([], []) if args.no_system else system_corpora(tmp)
+    old_pdf(generated[0]), new_pdf(generated[0])  # warm-up: imports, wordfreq's word list
     print("load:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
     for path in generated + pdfs + args.pdf:
         pages, headers = new_pdf(path)[0].metadata["page_count"], margin_lines(path)

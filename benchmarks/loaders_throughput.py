@@ -53,7 +53,7 @@ def main() -> None:
         "files": FilesLoader(FilesLoader.Options(), context),
         "unstructured (fast)": UnstructuredLoader(UnstructuredLoader.Options(), context),
     }
-    print(f"{args.copies} copies of 5 md, 5 txt, 1 html, 1 docx, 1 pdf (unstructured PDFs via pypdf: "
+    print(f"{args.copies} copies of 5 md, 5 txt, 1 html, 1 docx, 1 pdf (unstructured PDFs via raft-files: "
           f"{bool(pdf_support_missing())})")  # fmt: skip
     baseline = None
     for name, loader in loaders.items():
