@@ -65,8 +65,8 @@ def parse_html(source: str) -> Any:
     import lxml.html
     from lxml.etree import ParserError
 
-    try:
-        tree = lxml.html.document_fromstring(source.encode("utf-8"))
+    try:  # the text is decoded already: a <meta charset> naming another encoding must not decode it again
+        tree = lxml.html.document_fromstring(source.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
     except (ParserError, ValueError):
         return None
     for anchor in tree.xpath("//a[contains(concat(' ', @class, ' '), ' headerlink ')] | //a[starts-with(@href, '#')]"):

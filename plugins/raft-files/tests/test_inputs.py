@@ -100,6 +100,19 @@ def test_html_loses_permalink_marks_and_index_pages(tmp_path):
     assert reasons["contents.html"].startswith("index or contents page (40 links hold")
 
 
+def test_html_is_decoded_once_whatever_its_meta_charset_says(tmp_path):
+    page = '<html><head><meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1"></head>'
+    page += (
+        "<body><h1>Caf\u00e9 J\u00f6rg</h1><p>Fixes by J\u00f6rg Walter at the caf\u00e9 on the quay.</p></body></html>"
+    )
+    (tmp_path / "utf8.html").write_bytes(page.encode("utf-8"))
+    (tmp_path / "latin1.html").write_bytes(page.encode("latin-1"))
+    documents, report = load(tmp_path, tmp_path)
+    assert report.skipped == [] and len(documents) == 2
+    for document in documents:
+        assert document.title == "Caf\u00e9 J\u00f6rg" and "by J\u00f6rg Walter at the caf\u00e9" in document.text
+
+
 @pytest.fixture
 def book(tmp_path):
     """The same book as one PDF and as one HTML page per chapter, plus an unrelated page."""
