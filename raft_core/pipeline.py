@@ -299,6 +299,12 @@ class Run:
                 owners=owners,
             )
             write_jsonl(dataset / "examples.jsonl", examples, if_empty=f"{qa_path} gave no RAFT example")
+        if stats.dropped["question_in_another_split"] and not stats.splits["train"]:
+            raise RaftError(
+                f"every training example was dropped: its question is also asked in a held-out split "
+                f"({stats.dropped['question_in_another_split']} dropped); the teacher writes the same questions "
+                "for every chunk (see qa.jsonl)"
+            )
         remove_stale_formats(dataset, set(formatters), self.manager.components("formatter"))
         files: dict[str, list[str]] = {}
         for name, formatter in formatters.items():

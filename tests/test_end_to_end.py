@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -25,7 +26,10 @@ def teacher_responder(request: dict) -> Reply:
     messages = request.get("messages", [])
     user = str(messages[-1].get("content", ""))
     if "question generator" in str(messages[0].get("content", "")):
-        return Reply("1. What does the passage describe?\n2. Which product is this about?\n")
+        # questions naming the passage: one generic string asked of every chunk would sit in every split,
+        # and assembly keeps such a question in its held-out split only
+        words = " ".join(re.findall(r"\w+", user.split("Passage:", 1)[-1])[:5])
+        return Reply(f"1. What does the passage starting {words} describe?\n2. Which product is {words} about?\n")
     passage = user.split("Context:", 1)[-1].split("\n\nAnswer this question", 1)[0].strip()
     sentence = passage.split(". ")[0].strip()
     return Reply(f"The passage says ##begin_quote## {sentence} ##end_quote## so <ANSWER>: {sentence[:60]}")
