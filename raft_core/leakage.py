@@ -13,7 +13,7 @@ import hashlib
 import random
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, overload
+from typing import Any
 
 from raft_core.components import DistractorPolicy
 from raft_core.errors import RaftError
@@ -38,13 +38,7 @@ class ChunkSubset(Sequence[Chunk]):
     def __len__(self) -> int:
         return len(self.positions)
 
-    @overload
-    def __getitem__(self, index: int) -> Chunk: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Chunk]: ...
-    def __getitem__(self, index: int | slice) -> Chunk | list[Chunk]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+    def __getitem__(self, index: int) -> Chunk:  # type: ignore[override]  # policies index single chunks
         return self.chunks[self.positions[index]]
 
     def __iter__(self) -> Iterator[Chunk]:
