@@ -76,8 +76,11 @@ def parse_html(source: str) -> Any:
 
 
 def title_of(tree: Any) -> str:
-    """The page's first ``<h1>``, else its ``<title>``."""
-    for path in ("//h1", "//title"):
+    """The page's first ``<h1>`` outside its header and navigation, else its ``<title>``, else any ``<h1>``.
+
+    Node.js' docs put the site name in a ``<header>`` h1 and the page name in ``<title>``.
+    """
+    for path in ("//h1[not(ancestor::header) and not(ancestor::nav)]", "//title", "//h1"):
         for element in tree.xpath(path):
             text = " ".join(element.text_content().split())
             if text:

@@ -98,6 +98,10 @@ def test_html_loses_permalink_marks_and_index_pages(tmp_path):
     reasons = {Path(s.path).name: s.reason for s in report.skipped}
     assert reasons["genindex.html"] == "generated index or search page (by its file name)"
     assert reasons["contents.html"].startswith("index or contents page (40 links hold")
+    site = "<html><head><title>File system | Node docs</title></head><body><header><h1>Node docs</h1></header>"
+    (tmp_path / "fs.html").write_text(site + "<h2>File system</h2><p>Files are opened with fs.open.</p></body></html>")
+    [document], _ = load(tmp_path, tmp_path / "fs.html")
+    assert document.title == "File system | Node docs"  # the site's header h1 is no page title
 
 
 def test_html_is_decoded_once_whatever_its_meta_charset_says(tmp_path):
