@@ -181,6 +181,17 @@ class Generator(Component):
         """What the last :meth:`generate` used or counted (model, dtype, calls, tokens ...); in eval/report.json."""
         return {}
 
+    def stream(
+        self, conversations: Sequence[list[dict[str, str]]], on_text: Callable[[int, str], None]
+    ) -> list[str]:
+        """Like :meth:`generate`, calling ``on_text(index, new_text)`` as each reply grows (from the thread
+        generating). This default calls it once per reply, when all are done; override it to stream tokens."""
+        outputs = self.generate(conversations)
+        for index, output in enumerate(outputs):
+            if output:
+                on_text(index, output)
+        return outputs
+
 
 class Judge(Component):
     reads: ClassVar[str] = "answer"

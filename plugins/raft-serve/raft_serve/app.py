@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from raft_core.chat import ChatSession
 from raft_core.evaluate import generator_failures
 from raft_core.prompts import extract_answer
-from raft_serve.batching import BatchQueue, GenerationFailed, Messages, QueueFull
+from raft_serve.batching import BatchQueue, GenerationFailed, Messages, OnText, QueueFull
 from raft_serve.schema import ChatRequest, describe_validation, error_body
 from raft_serve.sources import sources
 
@@ -48,10 +48,13 @@ class ApiError(Exception):
 
 
 def batch_answerer(session: ChatSession):
-    """``answer_batch`` for :class:`BatchQueue`: one generate call; failed items carry their error."""
+    """``answer_batch`` for :class:`BatchQueue`: one generate (or stream) call; failed items carry their error."""
 
-    def answer(conversations: Sequence[Messages]) -> list[tuple[str, str | None]]:
-        outputs = session.generator.generate(list(conversations))
+    def answer(conversations: Sequence[Messages], on_text: OnText | None) -> list[tuple[str, str | None]]:
+        if on_text is None:
+            outputs = session.generator.generate(list(conversations))
+        else:
+            outputs = session.generator.stream(list(conversations), on_text)
         failed = generator_failures(session.generator)
         return [(out, failed.get(i)) for i, out in enumerate(outputs)]
 
@@ -129,13 +132,15 @@ def create_app(session: ChatSession, settings: ServeSettings) -> FastAPI:
         k = body.top_k or settings.top_k
         loop = asyncio.get_running_loop()
         chunks, messages = await loop.run_in_executor(retrieval, session.retrieve, question, k)
+        deltas: asyncio.Queue[str | None] = asyncio.Queue()
         try:
-            pending = queue.enqueue(messages)
+            pending = queue.enqueue(messages, deltas.put_nowait if body.stream else None)
         except QueueFull as exc:
             raise ApiError(503, f"server busy: {exc}; retry later", "server_busy") from None
         reply = _Reply(settings.model_name, chunks, settings.snippet_chars)
         if body.stream:
-            return StreamingResponse(reply.stream(pending), media_type="text/event-stream")
+            pending.add_done_callback(lambda _: deltas.put_nowait(None))
+            return StreamingResponse(reply.stream(pending, deltas), media_type="text/event-stream")
         try:
             output = await pending
         except GenerationFailed as exc:
@@ -168,17 +173,27 @@ class _Reply:
                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}  # fmt: skip
         return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
-    async def stream(self, pending: asyncio.Future[str]) -> AsyncIterator[str]:
-        """Server-sent events: the role at once, the content when its batch is answered, then a last chunk with
-        ``finish_reason``, ``answer`` and ``sources``, then ``[DONE]``."""
+    async def stream(self, pending: asyncio.Future[str], deltas: asyncio.Queue[str | None]) -> AsyncIterator[str]:
+        """Server-sent events: the role at once, the content as the model writes it (``deltas``, ended by
+        ``None``), then a last chunk with ``finish_reason``, ``answer`` and ``sources``, then ``[DONE]``.
+
+        The deltas add up to the non-streamed content: leading and trailing whitespace is held back."""
         yield self._chunk({"role": "assistant", "content": ""})
+        written, sent = "", ""
+        while (text := await deltas.get()) is not None:
+            written += text
+            visible = written.strip()
+            if len(visible) > len(sent) and visible.startswith(sent):
+                yield self._chunk({"content": visible[len(sent) :]})
+                sent = visible
         try:
-            output = await pending
+            output = pending.result()
         except GenerationFailed as exc:
             yield f"data: {json.dumps(error_body(f'the model could not answer: {exc}', 'server_error'))}\n\n"
             yield "data: [DONE]\n\n"
             return
-        yield self._chunk({"content": output})
+        if output.startswith(sent) and len(output) > len(sent):
+            yield self._chunk({"content": output[len(sent) :]})
         yield self._chunk({}, "stop", **self._extra(output))
         yield "data: [DONE]\n\n"
 

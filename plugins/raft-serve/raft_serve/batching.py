@@ -8,8 +8,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 Messages = list[dict[str, str]]
-BatchFn = Callable[[Sequence[Messages]], list[tuple[str, str | None]]]
-"""Answers a batch of conversations: one ``(reply, error or None)`` per conversation, in order."""
+OnText = Callable[[int, str], None]
+BatchFn = Callable[[Sequence[Messages], OnText | None], list[tuple[str, str | None]]]
+"""Answers a batch of conversations: one ``(reply, error or None)`` per conversation, in order; when given,
+``on_text(index, new_text)`` is called (from the worker thread) as replies are written."""
 
 
 class QueueFull(Exception):
@@ -24,6 +26,7 @@ class GenerationFailed(Exception):
 class _Item:
     messages: Messages
     future: asyncio.Future[str]
+    on_text: Callable[[str], None] | None = None
 
 
 @dataclass
@@ -70,13 +73,14 @@ class BatchQueue:
     def waiting(self) -> int:
         return self._queue.qsize() if self._queue else 0
 
-    def enqueue(self, messages: Messages) -> asyncio.Future[str]:
-        """Queue ``messages``; the future gives the reply or raises :class:`GenerationFailed`.
+    def enqueue(self, messages: Messages, on_text: Callable[[str], None] | None = None) -> asyncio.Future[str]:
+        """Queue ``messages``; the future gives the reply or raises :class:`GenerationFailed`. ``on_text``
+        receives the reply's new text as it is written, on the event loop.
 
         Raises :class:`QueueFull` at once when ``max_waiting`` requests are waiting."""
         if self._queue is None:
             raise RuntimeError("BatchQueue.start() was not called")
-        item = _Item(messages, asyncio.get_running_loop().create_future())
+        item = _Item(messages, asyncio.get_running_loop().create_future(), on_text)
         try:
             self._queue.put_nowait(item)
         except asyncio.QueueFull:
@@ -107,13 +111,21 @@ class BatchQueue:
         return [item for item in batch if not item.future.done()]  # a client that left was cancelled
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             batch = await self._collect()
             if not batch:
                 continue
             self.stats.batches.append(len(batch))
+
+            def on_text(index: int, text: str, batch: list[_Item] = batch) -> None:
+                sink = batch[index].on_text
+                if sink is not None:
+                    loop.call_soon_threadsafe(sink, text)
+
+            streaming = on_text if any(item.on_text for item in batch) else None
             try:
-                replies = await asyncio.to_thread(self.answer_batch, [item.messages for item in batch])
+                replies = await asyncio.to_thread(self.answer_batch, [item.messages for item in batch], streaming)
             except Exception as exc:  # noqa: BLE001 - reported to every request of the batch, the server goes on
                 replies = [("", f"{type(exc).__name__}: {exc}")] * len(batch)
             for item, (reply, error) in zip(batch, replies, strict=True):

@@ -62,6 +62,14 @@ class EchoGenerator(Generator):
             outputs.append(f"The manual says ##begin_quote## {first}. ##end_quote## <ANSWER>: {first}.")
         return outputs
 
+    def stream(self, conversations, on_text):
+        """The replies word by word, as a model writing them would."""
+        outputs = self.generate(conversations)
+        for index, output in enumerate(outputs):
+            for word in re.findall(r"\s*\S+", output):
+                on_text(index, word)
+        return outputs
+
 
 class EchoPlugin:
     @hookimpl

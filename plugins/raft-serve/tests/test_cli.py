@@ -58,6 +58,12 @@ def test_serve_answers_concurrent_clients_with_a_local_model_in_batches(workdir,
             assert reply.model == "tiny" and isinstance(reply.choices[0].message.content, str)
             assert len(reply.model_extra["sources"]) == 3 and reply.model_extra["sources"][0]["score"] > 0, question
         assert max(httpx.get(f"http://127.0.0.1:{port}/health").json()["batch_sizes"]) >= 2
+        stream = client.chat.completions.create(
+            model="tiny", messages=[{"role": "user", "content": questions[0]}], stream=True
+        )
+        events = list(stream)
+        assert len([e for e in events if e.choices[0].delta.content]) > 1, "tokens arrive as they are generated"
+        assert events[-1].choices[0].finish_reason == "stop" and len(events[-1].model_extra["sources"]) == 3
     finally:
         server.send_signal(signal.SIGINT)
         try:

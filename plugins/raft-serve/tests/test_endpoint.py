@@ -42,8 +42,10 @@ def test_streaming_with_the_openai_client_ends_with_answer_and_sources(serve):
             extra_body={"top_k": 2},
         )
     )
-    text = "".join(e.choices[0].delta.content or "" for e in events)
-    assert "##begin_quote## Invoices are emailed on the first day of each month. ##end_quote##" in text
+    pieces = [e.choices[0].delta.content for e in events if e.choices[0].delta.content]
+    text = "".join(pieces)
+    assert text.startswith("The manual says ##begin_quote## Invoices are emailed on the first day of each month.")
+    assert len(pieces) == len(text.split()), "one delta per word the generator streamed"
     assert events[0].choices[0].delta.role == "assistant"
     assert events[-1].choices[0].finish_reason == "stop"
     last = events[-1].model_extra

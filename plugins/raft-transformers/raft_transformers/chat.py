@@ -7,6 +7,7 @@ from typing import Any
 
 Messages = list[dict[str, str]]
 Failure = tuple[int, str]
+OnText = Callable[[int, str], Any]
 _PROBE = "raft-system-probe-7f3a"
 
 
@@ -72,11 +73,13 @@ class ChatModel:
         conversations: Sequence[Messages],
         batch_size: int,
         advance: Callable[[int], Any] = lambda n: None,
+        on_text: OnText | None = None,
     ) -> tuple[list[str], list[Failure]]:
         """Replies to ``conversations`` and the ``(index, error)`` of those that failed (their reply is "").
 
-        Conversations of similar length are batched together; a batch that raises is retried item by item.
-        When sampling, the generator is seeded with ``seed`` at every call.
+        Conversations of similar length are batched together; a batch that raises is retried item by item
+        (without streaming). When sampling, the generator is seeded with ``seed`` at every call. ``on_text(index,
+        new_text)`` receives each reply's text as it is decoded (before the final strip).
         """
         if self.temperature > 0:
             import torch
@@ -89,8 +92,9 @@ class ChatModel:
         )
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
+            streamer = _RowStreamer(self.tokenizer, batch, on_text) if on_text else None
             try:
-                replies = self._generate([conversations[i] for i in batch])
+                replies = self._generate([conversations[i] for i in batch], streamer)
             except Exception:  # noqa: BLE001 - retried one by one below to isolate the failing items
                 replies = []
                 for i in batch:
@@ -104,7 +108,7 @@ class ChatModel:
             advance(len(batch))
         return outputs, sorted(failures)
 
-    def _generate(self, conversations: Sequence[Messages]) -> list[str]:
+    def _generate(self, conversations: Sequence[Messages], streamer: Any = None) -> list[str]:
         import torch
 
         texts = [self.render(list(c)) for c in conversations]
@@ -116,7 +120,39 @@ class ChatModel:
             sampling["temperature"] = self.temperature
         with torch.inference_mode():
             output = self.model.generate(
-                **encoded, max_new_tokens=self.max_new_tokens, pad_token_id=self.tokenizer.pad_token_id, **sampling
+                **encoded,
+                max_new_tokens=self.max_new_tokens,
+                pad_token_id=self.tokenizer.pad_token_id,
+                streamer=streamer,
+                **sampling,
             )
         new_tokens = output[:, encoded["input_ids"].shape[1] :]
         return [text.strip() for text in self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+
+
+class _RowStreamer:
+    """A transformers streamer for a batch: decodes each row's new tokens and passes the new text of row ``r``
+    to ``on_text(indices[r], text)`` (text ending in an incomplete character waits for the next token)."""
+
+    def __init__(self, tokenizer: Any, indices: Sequence[int], on_text: OnText) -> None:
+        self.tokenizer = tokenizer
+        self.indices = list(indices)
+        self.on_text = on_text
+        self.tokens: list[list[int]] = [[] for _ in self.indices]
+        self.sent = [0] * len(self.indices)
+        self.prompt_seen = False
+
+    def put(self, value: Any) -> None:
+        if not self.prompt_seen:  # the first call carries the prompts
+            self.prompt_seen = True
+            return
+        rows = value.reshape(len(self.indices), -1).tolist()
+        for row, new in enumerate(rows):
+            self.tokens[row].extend(new)
+            text = self.tokenizer.decode(self.tokens[row], skip_special_tokens=True)
+            if len(text) > self.sent[row] and not text.endswith("\ufffd"):
+                self.on_text(self.indices[row], text[self.sent[row] :])
+                self.sent[row] = len(text)
+
+    def end(self) -> None:
+        """Nothing is held back: every complete character was passed on."""

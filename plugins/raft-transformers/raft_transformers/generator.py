@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from raft_core.components import Generator, ItemFailure
@@ -32,8 +32,14 @@ class TransformersGenerator(Generator):
         return self._chat
 
     def generate(self, conversations: Sequence[list[dict[str, str]]]) -> list[str]:
+        return self.stream(conversations, None)
+
+    def stream(
+        self, conversations: Sequence[list[dict[str, str]]], on_text: Callable[[int, str], None] | None
+    ) -> list[str]:
+        """Replies as :meth:`generate`, passing each one's text to ``on_text(index, text)`` token by token."""
         with self.context.progress(f"Generating with {self.options.model}", len(conversations)) as advance:
-            outputs, failed = self.chat.generate(conversations, self.options.batch_size, advance)
+            outputs, failed = self.chat.generate(conversations, self.options.batch_size, advance, on_text)
         self.failures = [ItemFailure(index, error) for index, error in failed]
         return outputs
 

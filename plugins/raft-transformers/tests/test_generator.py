@@ -39,6 +39,15 @@ def test_one_reply_per_conversation_in_order(generator, plugin_manager):
     assert generator.chat.tokenizer.padding_side == "left"
 
 
+def test_stream_passes_each_reply_token_by_token_to_its_index(generator):
+    pieces: dict[int, list[str]] = {}
+    outputs = generator.stream(CONVERSATIONS, lambda index, text: pieces.setdefault(index, []).append(text))
+    assert outputs == generator.generate(CONVERSATIONS)
+    for index, output in enumerate(outputs):
+        assert "".join(pieces.get(index, [])).strip() == output, index
+    assert max(len(p) for p in pieces.values()) > 1, "text arrives in several pieces, not once at the end"
+
+
 def test_failing_items_are_isolated_and_reported(generator):
     model = generator.chat.model
     real_generate = model.generate
