@@ -89,7 +89,9 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="smollm2")
-    parser.add_argument("--requests", type=int, default=16, help="Requests per concurrency level and mode.")
+    parser.add_argument(
+        "--requests", type=int, default=16, help="Requests per concurrency level and mode (at least the concurrency)."
+    )
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--max-new-tokens", type=int, default=32)
     parser.add_argument("--dtype", choices=["float32", "bfloat16"], help="Default: bfloat16 where the CPU has it.")
@@ -118,9 +120,10 @@ def main() -> None:
             for mode in ("off", "on"):
                 base = servers[mode][1]
                 before = len(httpx.get(f"{base}/health").json()["batch_sizes"])
-                seconds, latencies, answers = drive(base, concurrency, args.requests)
+                requests = max(args.requests, concurrency)
+                seconds, latencies, answers = drive(base, concurrency, requests)
                 sizes = httpx.get(f"{base}/health").json()["batch_sizes"][before:]
-                rate = args.requests / seconds
+                rate = requests / seconds
                 baseline = baseline or (rate, answers)
                 same = sum(answers[q] == baseline[1][q] for q in answers)
                 print(
