@@ -81,8 +81,6 @@ def create_app(session: ChatSession, settings: ServeSettings) -> FastAPI:
             retrieval.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(title="raft serve", lifespan=lifespan, docs_url="/docs", redoc_url=None)
-    app.state.queue = queue
-    app.state.settings = settings
     limit_bytes = settings.max_input_chars * 4 + 65536  # UTF-8 and JSON escapes of a request within the cap
 
     @app.middleware("http")
