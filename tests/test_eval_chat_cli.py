@@ -83,5 +83,7 @@ def test_eval_command_compares_models_and_top_k_from_a_json_eval_set(tmp_path):
         ("flaky", 3, 0, 1),
     ]
     assert summary[0]["metrics"]["test-exact"]["precision"] == 0.5
+    # one plain verdict per paired comparison (2 questions scored for both: an interval that includes 0)
+    assert "flaky did not differ beyond noise from base on test-exact at top_k=1: +0.500" in result.stderr
     page = (workdir / "eval" / "report.html").read_text()
     assert page.count("<svg") == 2 and "flaky" in page
