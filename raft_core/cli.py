@@ -14,6 +14,7 @@ from raft_core import __version__, listings
 from raft_core.commands import with_run
 from raft_core.console import console
 from raft_core.errors import RaftError
+from raft_core.openmp import busy_wait_policy
 from raft_core.pipeline import Run
 from raft_core.plugins import get_plugin_manager
 
@@ -235,6 +236,7 @@ def main_callback(
 
 def main() -> None:
     """Entry point: a user-facing error (bad input, a file in the way) is one line on stderr and exit 2."""
+    busy_wait_policy()  # before any plugin starts an OpenMP runtime (torch)
     try:
         get_plugin_manager().call_each("register_commands", cli=app)
         app()

@@ -107,6 +107,11 @@ def cgroup_quota(root: str | os.PathLike[str] = "/sys/fs/cgroup") -> float | Non
     return quota / period if quota > 0 and period > 0 else None
 
 
+def omp_wait_policy() -> str:
+    """The OpenMP wait policy this process started with (``default``: spin, then sleep; see raft_core.openmp)."""
+    return os.environ.get("OMP_WAIT_POLICY", "default")
+
+
 def configure_threads() -> int:
     """Set torch's intra-op threads to the usable cores (unless OMP_NUM_THREADS says otherwise) and keep the
     tokenizers' thread pool to the same count; returns the thread count torch uses."""

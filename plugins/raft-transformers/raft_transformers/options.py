@@ -27,11 +27,13 @@ class ModelOptions(BaseModel):
     device: str | None = Field(None, description="torch device ('cpu', 'cuda'); default: where transformers loads.")
 
     def compute(self) -> dict[str, str | int]:
-        """``{"dtype", "dtype_reason", "threads"}``: how this machine will run the model (sets torch's threads)."""
-        from raft_transformers.hardware import choose_dtype, configure_threads
+        """``{"dtype", "dtype_reason", "threads", "omp_wait_policy"}``: how this machine will run the model
+        (sets torch's threads)."""
+        from raft_transformers.hardware import choose_dtype, configure_threads, omp_wait_policy
 
         dtype, reason = choose_dtype(self.dtype, self.device)
-        return {"dtype": dtype, "dtype_reason": reason, "threads": configure_threads()}
+        threads = configure_threads()
+        return {"dtype": dtype, "dtype_reason": reason, "threads": threads, "omp_wait_policy": omp_wait_policy()}
 
     def load_chat(self, seed: int = 0) -> ChatModel:
         """Load the model (an adapter merged into its base) into a :class:`ChatModel` (``seed`` for sampling)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -47,7 +48,14 @@ class Precision:
 
     def report(self, threads: int) -> dict[str, Any]:
         """What raft_training.json records about it."""
-        return {"dtype": self.dtype, "dtype_reason": self.reason, "precision": self.describe(), "threads": threads}
+        policy = os.environ.get("OMP_WAIT_POLICY", "default")
+        return {
+            "dtype": self.dtype,
+            "dtype_reason": self.reason,
+            "precision": self.describe(),
+            "threads": threads,
+            "omp_wait_policy": policy,
+        }
 
 
 def choose_precision(options: FinetuneOptions) -> Precision:

@@ -30,9 +30,25 @@ class TrlOptions(FinetuneOptions):
     group_by_length: bool = Field(
         True, description="Without packing, batch examples of similar length together (less padding, faster)."
     )
+    liger_kernel: bool | Literal["auto"] = Field(
+        "auto",
+        description="Liger's fused Triton kernels (TRL use_liger_kernel; CUDA only). auto: on when a GPU is used "
+        "and liger-kernel is installed; true without them is an error.",
+    )
     report_to: list[str] = Field(
         default_factory=list, description="Experiment trackers (wandb, tensorboard, mlflow ...); missing ones warned."
     )
+
+
+def use_liger(wanted: bool | str, cuda: bool) -> bool:
+    """Whether to pass TRL's ``use_liger_kernel``: ``auto`` with a GPU and liger-kernel installed."""
+    import importlib.util
+
+    installed = importlib.util.find_spec("liger_kernel") is not None
+    if wanted is True and not (cuda and installed):
+        missing = " and ".join(m for m, ok in (("a CUDA GPU", cuda), ("the liger-kernel package", installed)) if not ok)
+        raise RaftError(f"trainer option liger_kernel: true needs {missing}; use liger_kernel: auto")
+    return bool(wanted) and cuda and installed
 
 
 def available_reporters(wanted: list[str]) -> list[str]:
@@ -178,6 +194,7 @@ class TrlTrainer(Trainer):
             bf16=precision.autocast and precision.dtype == "bfloat16",
             fp16=precision.autocast and precision.dtype == "float16",
             include_num_input_tokens_seen="non_padding",
+            use_liger_kernel=use_liger(opts.liger_kernel, cuda),
             disable_tqdm=True,
             dataset_num_proc=None,
             **{checkpointing: opts.gradient_checkpointing},

@@ -258,3 +258,22 @@ def test_training_steps_show_progress_in_logs(tiny_model: Path, tmp_path: Path, 
     make_trainer(tmp_path, tiny_model, max_steps=2).train(dataset, tmp_path / "model")
     err = capsys.readouterr().err
     assert "trl: training steps: 2/2 done in" in err
+
+
+def test_liger_kernel_option_plumbing(monkeypatch) -> None:
+    """auto: only with a GPU and liger-kernel installed; true without them is one clear error."""
+    import importlib.util
+
+    from raft_trl.trainer import use_liger
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: object() if n == "liger_kernel" else real(n, *a))
+    assert use_liger("auto", cuda=True) is True and use_liger(False, cuda=True) is False
+    assert use_liger("auto", cuda=False) is False
+    with pytest.raises(RaftError, match="liger_kernel: true needs a CUDA GPU;"):
+        use_liger(True, cuda=False)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "liger_kernel" else real(n, *a))
+    assert use_liger("auto", cuda=True) is False
+    with pytest.raises(RaftError, match="needs a CUDA GPU and the liger-kernel package"):
+        use_liger(True, cuda=False)
+    assert TrlTrainer.Options().liger_kernel == "auto"
