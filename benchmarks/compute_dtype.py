@@ -7,7 +7,8 @@ bfloat16 training is what raft-trl and raft-accelerate do with it: LoRA over a b
 adapter and optimizer state under autocast; full fine-tuning under autocast with float32 master weights.
 Model FLOPs: full fine-tuning 6 x params x tokens; LoRA 4 x params x tokens (forward 2, backward through the
 frozen weights 2, no weight gradients for them; the adapter's own FLOPs are under 1% and not counted).
-MFU is against the same run's measured matmul peak of that dtype. A measurement that runs past --budget
+MFU is against the same run's measured matmul peak of that dtype. Where bf16 is emulated (no AMX-BF16 /
+AVX512-BF16, no CUDA) only the matmuls run unless --emulated. A measurement that runs past --budget
 seconds stops early and reports the rate of the steps it finished. The load average is printed: time on an
 idle machine (other processes make OpenMP threads spin-wait and slow everything several times).
 """
@@ -84,8 +85,14 @@ def generation_rate(path: str, dtype: str, batch: int, prompt: int, new: int, bu
 
     def step() -> None:
         with torch.inference_mode():
-            model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=new, min_new_tokens=new,
-                           do_sample=False, pad_token_id=0)
+            model.generate(
+                input_ids=ids,
+                attention_mask=torch.ones_like(ids),
+                max_new_tokens=new,
+                min_new_tokens=new,
+                do_sample=False,
+                pad_token_id=0,
+            )
 
     seconds, n = timed(step, 2, budget)
     return batch * new / seconds, n
@@ -101,14 +108,23 @@ def main() -> None:
     parser.add_argument("--new", type=int, default=32, help="New tokens per generated sequence.")
     parser.add_argument("--matmul", type=int, default=1024)
     parser.add_argument("--budget", type=float, default=120.0, help="Seconds one measurement may take.")
+    parser.add_argument(
+        "--emulated", action="store_true", help="Time bf16 model runs even where bf16 is emulated (very slow)."
+    )
     args = parser.parse_args()
 
     threads = configure_threads()
-    print(f"torch {torch.__version__}, {threads} threads, capability {torch.backends.cpu.get_cpu_capability()}, "
-          f"bf16 flag {cpu_bf16_flag()}; auto -> {choose_dtype('auto')}")
-    print(f"load average at start: {load_average()}", flush=True)
+    print(
+        f"torch {torch.__version__}, {threads} threads, capability {torch.backends.cpu.get_cpu_capability()}, "
+        f"bf16 flag {cpu_bf16_flag()}; auto -> {choose_dtype('auto')}"
+    )
+    policy = os.environ.get("OMP_WAIT_POLICY", "default")
+    print(f"load average at start: {load_average()}, OMP_WAIT_POLICY {policy}", flush=True)
     peaks = matmul_peak(args.matmul, args.budget)
     print(f"matmul bf16/fp32 {peaks['bfloat16'] / peaks['float32']:.2f}x", flush=True)
+    if choose_dtype("auto")[0] != "bfloat16" and not args.emulated:
+        print("bfloat16 is emulated on this machine (see the matmul ratio): model runs skipped, --emulated runs them")
+        return
     path = resolve_model(args.model)
     for method in ("lora", "full") if args.full else ("lora",):
         rates = {}
@@ -116,8 +132,11 @@ def main() -> None:
             rate, params, n = train_rate(path, dtype, method, args.seq, args.steps, args.budget)
             flops = (6 if method == "full" else 4) * params * rate
             rates[dtype] = rate
-            print(f"train {method} {dtype:9} seq {args.seq}: {rate:7.1f} tokens/s  MFU {flops / 1e9 / peaks[dtype]:.1%}"
-                  f"  ({n} steps)", flush=True)
+            print(
+                f"train {method} {dtype:9} seq {args.seq}: {rate:7.1f} tokens/s  MFU {flops / 1e9 / peaks[dtype]:.1%}"
+                f"  ({n} steps)",
+                flush=True,
+            )
         print(f"train {method} bf16/fp32 {rates['bfloat16'] / rates['float32']:.2f}x", flush=True)
     for batch in (8, 1):
         rates = {}
