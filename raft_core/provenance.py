@@ -77,6 +77,8 @@ class Provenance:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self.path = workdir / FILE
+        self.verified: dict[str, tuple[int, int]] = {}
+        """name -> (size, mtime_ns) of files found intact, so a file read twice is hashed once."""
         try:
             self.stages: dict[str, Any] = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -139,12 +141,16 @@ class Provenance:
                         self.verify(self.workdir / name, force=force)
             return
         name = self.name(path)
+        state = path.stat()
+        if self.verified.get(name) == (state.st_size, state.st_mtime_ns):
+            return
         for stage, record in self.stages.items():
             expected = record.get("outputs", {}).get(name)
             if expected is None or force:
                 continue
             actual = digest(path)
             if actual == expected:
+                self.verified[name] = (state.st_size, state.st_mtime_ns)
                 return
             if (line := torn_tail_line(path)) is not None:
                 raise RaftError(f"{path}:{line}: torn last line (the file was cut); `--repair` drops a torn tail")
