@@ -66,6 +66,7 @@ def test_two_models_two_top_k_from_a_user_jsonl(tmp_path, plugin_manager, regist
     runs = {(r["model"], r["top_k"]): r for r in report["runs"]}
     assert list(runs) == [("base", 1), ("base", 2), ("raft", 1), ("raft", 2)]
     assert report["questions"] == 4 and report["retrieval_recall"] is None  # no oracle ids in a user file
+    assert runs["base", 1]["generator"] == {"name": "test-canned"}  # + whatever the generator's summary() says
 
     base = runs["base", 1]
     assert base["refusals"] == 2 and base["refusal_rate"] == 0.5 and base["failures"] == 0

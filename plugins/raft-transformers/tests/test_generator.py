@@ -37,6 +37,11 @@ def test_one_reply_per_conversation_in_order(generator, plugin_manager):
     singles = [generator.generate([c])[0] for c in CONVERSATIONS]
     assert batched == singles  # greedy, left padding: batching and length sorting change nothing
     assert generator.chat.tokenizer.padding_side == "left"
+    from raft_transformers import choose_dtype
+
+    summary = generator.summary()  # what eval/report.json records about the run
+    assert summary["dtype"] == choose_dtype("auto")[0] == str(generator.chat.model.dtype).removeprefix("torch.")
+    assert summary["dtype_reason"].startswith("auto:") and summary["threads"] >= 1
 
 
 def test_stream_passes_each_reply_token_by_token_to_its_index(generator):

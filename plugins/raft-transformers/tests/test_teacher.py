@@ -79,6 +79,7 @@ def test_questions_answers_and_repairs(plugin_manager, tmp_path, tiny_model):
     assert summary["qa_pairs"] == 3 and summary["calls"] == 6 and summary["cache_hits"] == 0
     assert summary["repaired"] == 2 and summary["repaired_quote"] == 2 and summary["repaired_answer_tag"] == 1
     assert summary["empty_answers"] == 1 and summary["verbatim_quote_rate"] == 0.5  # (1.0 + 0.0) / 2
+    assert summary["dtype"] in ("float32", "bfloat16") and summary["dtype_reason"] and summary["threads"] >= 1
 
 
 def test_a_finished_run_resumes_without_loading_the_model(plugin_manager, tmp_path, tiny_model):
