@@ -17,6 +17,7 @@ from raft_core.errors import RaftError
 from raft_core.openmp import busy_wait_policy
 from raft_core.pipeline import Run
 from raft_core.plugins import get_plugin_manager
+from raft_core.stages import STAGES, selections
 
 app = typer.Typer(
     help="raft-core: turn documents into a fine-tuned RAG model (RAFT) and prove it with an evaluation.\n\n"
@@ -63,7 +64,7 @@ def _report_losses(run: Run, summary: dict[str, Any]) -> bool:
 
 
 @app.command()
-@with_run
+@with_run(stages=("ingest",))
 def ingest(run: Run) -> None:
     """Load documents and split them into chunks (documents.jsonl, chunks.jsonl, ingest_report.json)."""
     run.save_config()
@@ -72,7 +73,7 @@ def ingest(run: Run) -> None:
 
 
 @app.command()
-@with_run
+@with_run(stages=("generate", "curate", "assemble"))
 def generate(
     run: Run,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Estimate calls, tokens and cost; call nothing.")] = False,
@@ -96,7 +97,7 @@ def generate(
 
 
 @app.command()
-@with_run
+@with_run(stages=("curate",))
 def curate(run: Run) -> None:
     """Apply the curation filters (curate.filters) to qa.jsonl: curated.jsonl and curation_report.json."""
     run.save_config()
@@ -121,7 +122,7 @@ def inspect_command(
 
 
 @app.command("assemble")
-@with_run
+@with_run(stages=("assemble",))
 def assemble_command(run: Run) -> None:
     """Re-assemble the dataset from qa.jsonl (new P, distractors, layout or formats; no teacher call)."""
     run.save_config()
@@ -129,7 +130,7 @@ def assemble_command(run: Run) -> None:
 
 
 @app.command()
-@with_run
+@with_run(stages=("train",))
 def train(run: Run) -> None:
     """Fine-tune the student model on the assembled dataset (writes model/)."""
     run.save_config()
@@ -137,12 +138,12 @@ def train(run: Run) -> None:
 
 
 @app.command("eval")
-@with_run
+@with_run(stages=("eval",))
 def eval_command(run: Run) -> None:
     """Evaluate models with RAG: retrieve top-k chunks, answer, score with judges (writes eval/)."""
-    from raft_core.evaluate import evaluate, summarize, verdicts
+    from raft_core.evaluate import summarize, verdicts
 
-    report = evaluate(run)
+    report = run.evaluate()
     _print_json(summarize(report))
     for line in verdicts(report):
         console.print(line, soft_wrap=True)
@@ -151,49 +152,44 @@ def eval_command(run: Run) -> None:
 @app.command("run")
 @with_run
 def run_all(run: Run, skip_train: Annotated[bool, typer.Option(help="Stop before training.")] = False) -> None:
-    """Run every stage: ingest, generate, assemble, train, eval (components and options checked first)."""
-    from raft_core.evaluate import evaluate, summarize, verdicts
-    from raft_core.preflight import STAGES, check
+    """Run every stage in order: ingest, generate, curate (when filters are set), assemble, train, eval
+    (components and options checked first)."""
+    from raft_core.evaluate import summarize, verdicts
+    from raft_core.preflight import check
 
-    check(run.config, run.manager, STAGES[:3] if skip_train else STAGES)
+    todo = [s for s in STAGES if s.optional(run.config) and not (skip_train and s.name in ("train", "eval"))]
+    check(run.config, run.manager, tuple(s.name for s in todo))
     run.save_config()
     steps: dict[str, Any] = {}
-    console.rule("ingest")
-    steps["ingest"] = {k: v for k, v in run.ingest().items() if k != "skipped"}
-    console.rule("generate")
-    steps["generate"] = run.generate()
-    if run.config.curate.filters:
-        console.rule("curate")
-        steps["curate"] = run.curate()
-    console.rule("assemble")
-    steps["assemble"] = run.assemble()
-    if _report_losses(run, steps["generate"]):
-        _print_json(steps)
-        raise typer.Exit(LOSSES_EXIT)
-    if not skip_train:
-        console.rule("train")
-        steps["train"] = run.train()
-        console.rule("eval")
-        report = evaluate(run)
-        steps["eval"] = summarize(report)
+    report = None
+    for stage in todo:
+        console.rule(stage.name)
+        result = getattr(run, stage.name)()
+        if stage.name == "ingest":
+            result = {k: v for k, v in result.items() if k != "skipped"}
+        elif stage.name == "eval":
+            report, result = result, summarize(result)
+        steps[stage.name] = result
+        if stage.name == "assemble" and _report_losses(run, steps["generate"]):
+            _print_json(steps)
+            raise typer.Exit(LOSSES_EXIT)
     _print_json(steps)
-    if not skip_train:
-        for line in verdicts(report):
-            console.print(line, soft_wrap=True)
+    for line in verdicts(report) if report else []:
+        console.print(line, soft_wrap=True)
 
 
 @app.command("check")
 @with_run(lock=False)
 def check_command(run: Run) -> None:
     """Check that every component the config names is installed and accepts its options; run nothing."""
-    from raft_core.preflight import check, selections
+    from raft_core.preflight import check
 
     check(run.config, run.manager)
     _print_json([{"field": f, "kind": k, "name": n} for f, k, n, _ in selections(run.config)])
 
 
 @app.command()
-@with_run(lock=False)
+@with_run(stages=("eval",), lock=False)
 def chat(
     run: Run,
     chat_model: Annotated[

@@ -1,9 +1,10 @@
-"""Building stage commands: ``with_run`` gives a command the config and selector flags and a configured ``Run``.
+"""Building stage commands: ``with_run`` gives a command the flags of the stages it runs (from the stage table,
+:mod:`raft_core.stages`) and a configured ``Run``.
 
 Plugins adding a command that works on a run folder (``register_commands``) use it too::
 
     def add_command(cli):
-        cli.command("my-step")(with_run(my_step))  # def my_step(run: Run, my_flag: int = 1) -> None
+        cli.command("my-step")(with_run(my_step, stages=("eval",)))  # def my_step(run: Run, k: int = 1) -> None
 """
 
 from __future__ import annotations
@@ -24,46 +25,14 @@ from raft_core.errors import RaftError
 from raft_core.lock import workdir_lock
 from raft_core.pipeline import Run
 from raft_core.plugins import get_plugin_manager
-
-# name -> (dotted config key, typer option). Each is accepted by every stage command.
-_SELECTORS: dict[str, tuple[str, Any]] = {
-    "workdir": ("workdir", typer.Option(help="Run folder where every stage reads and writes.")),
-    "source": ("load.source", typer.Option(help="What the loader reads: a folder, file, URL or dataset.")),
-    "loader": ("load.loader", typer.Option(help="Loader component (see `raft components loader`).")),
-    "splitter": ("split.splitter", typer.Option(help="Splitter component.")),
-    "chunk_size": ("split.chunk_size", typer.Option(help="Chunk size, reused for retrieval at eval.")),
-    "teacher": ("generate.teacher", typer.Option(help="Teacher component writing questions and answers.")),
-    "questions": ("generate.questions_per_chunk", typer.Option(help="Questions per chunk.")),
-    "distractor": ("assemble.distractor", typer.Option(help="Distractor policy component.")),
-    "distractors": ("assemble.num_distractors", typer.Option(help="Distractor chunks per example (k).")),
-    "oracle_p": ("assemble.oracle_probability", typer.Option(help="Probability P the oracle is kept.")),
-    "layout": ("assemble.layout", typer.Option(help="Prompt layout (raft, json, xml, yaml, markdown, text).")),
-    "format": ("assemble.formats", typer.Option(help="Output format(s); repeat the flag for several.")),
-    "trainer": ("train.trainer", typer.Option(help="Trainer backend component.")),
-    "model": ("train.model", typer.Option(help="Student model: hub name, local path or alias.")),
-    "retriever": ("eval.retriever", typer.Option(help="Retriever component for evaluation.")),
-    "judge": ("eval.judges", typer.Option(help="Judge metric(s); repeat the flag for several.")),
-    "top_k": ("eval.top_k", typer.Option(help="Chunks retrieved per question; repeat for several.")),
-    "seed": ("seed", typer.Option(help="Random seed of the run.")),
-    "executor": (
-        "execute.executor",
-        typer.Option(help="Where ingest and generate run: local (default) or e.g. ray (`raft components executor`)."),
-    ),
-}
-_TYPES: dict[str, Any] = {
-    "format": list[str] | None,
-    "judge": list[str] | None,
-    "top_k": list[int] | None,
-    "chunk_size": int | None,
-    "questions": int | None,
-    "distractors": int | None,
-    "oracle_p": float | None,
-    "seed": int | None,
-}
+from raft_core.stages import ALL_FLAGS, NAMES, STAGES, Flag, stage_flags
 
 
-def _run_parameters(skip: set[str]) -> list[inspect.Parameter]:
+def _run_parameters(accepted: dict[str, Flag], skip: set[str]) -> list[inspect.Parameter]:
+    """--config, --set, --repair, --force, then every stage flag: those of the command's stages shown in its
+    help, the others hidden (given anyway, they are refused with a line saying which command takes them)."""
     params = [
+        inspect.Parameter("command_context", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context),
         inspect.Parameter(
             "config",
             inspect.Parameter.KEYWORD_ONLY,
@@ -80,45 +49,66 @@ def _run_parameters(skip: set[str]) -> list[inspect.Parameter]:
             ],
         ),
     ]
-    flags = {
+    switches = {
         "repair": "Drop a torn last line of the stage files read, and say so.",
         "force": "Go on although the work directory was made with other settings or its files changed since.",
     }
-    for name, help_text in flags.items():
+    for name, help_text in switches.items():
         annotation = Annotated[bool, typer.Option(f"--{name}", help=help_text)]
         params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=False, annotation=annotation))
-    for name, (_, option) in _SELECTORS.items():
+    for name, flag in ALL_FLAGS.items():
         if name in skip:
             continue
-        annotation = Annotated[_TYPES.get(name, str | None), option]
-        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation))
+        option = typer.Option(flag.option, help=flag.help, hidden=name not in accepted)
+        params.append(
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[flag.type, option]
+            )
+        )
     return params
 
 
-def with_run(func: Callable[..., Any] | None = None, *, lock: bool = True) -> Any:
-    """Give a command the shared config/selector flags and pass it a configured :class:`Run`.
+def _refuse(command: str, flag: Flag, accepted: dict[str, Flag]) -> RaftError:
+    users = [s.name for s in STAGES if flag in s.flags]
+    takes = ", ".join(f.option for f in accepted.values())
+    return RaftError(
+        f"{command} does not use {flag.option} ({flag.field} is read by `raft {' / raft '.join(users)}`); "
+        f"it takes {takes} and --set"
+    )
 
-    A parameter of the command named like a selector (``model``) replaces that selector's flag.
+
+def with_run(
+    func: Callable[..., Any] | None = None, *, stages: tuple[str, ...] | None = None, lock: bool = True
+) -> Any:
+    """Give a command the config flags of the stages it runs (``stages``, default all) and pass it a
+    configured :class:`Run`.
+
+    A parameter of the command named like a stage flag (``model``) replaces that flag.
     With ``lock`` (the default) the command holds the work directory's lock while it runs.
     """
     if func is None:
-        return functools.partial(with_run, lock=lock)
+        return functools.partial(with_run, stages=stages, lock=lock)
     own = [p for p in inspect.signature(func, eval_str=True).parameters.values() if p.name != "run"]
     own_names = {p.name for p in own}
+    accepted = stage_flags(stages or NAMES)
 
     @functools.wraps(func)
     def wrapper(**kwargs: Any) -> Any:
+        command = f"raft {kwargs.pop('command_context').info_name}"
         config_path = kwargs.pop("config")
         sets = kwargs.pop("set_") or []
         repair, force = kwargs.pop("repair"), kwargs.pop("force")
-        overrides: dict[str, Any] = {}
-        for name, (key, _) in _SELECTORS.items():
-            if name in own_names:
-                continue
-            value = kwargs.pop(name)
-            if value not in (None, []):
-                overrides[key] = value
         try:
+            overrides: dict[str, Any] = {}
+            for name, flag in ALL_FLAGS.items():
+                if name in own_names:
+                    continue
+                value = kwargs.pop(name)
+                if value in (None, []):
+                    continue
+                if name not in accepted:
+                    raise _refuse(command, flag, accepted)
+                overrides[flag.field] = value
             overrides = dict(parse_override(item) for item in sets) | overrides
             config = load_config(config_path, overrides)
             run = Run(config, get_plugin_manager())
@@ -129,5 +119,5 @@ def with_run(func: Callable[..., Any] | None = None, *, lock: bool = True) -> An
             console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(2) from None
 
-    wrapper.__signature__ = inspect.Signature(own + _run_parameters(own_names))  # type: ignore[attr-defined]
+    wrapper.__signature__ = inspect.Signature(own + _run_parameters(accepted, own_names))  # type: ignore[attr-defined]
     return wrapper

@@ -9,18 +9,32 @@ when the eval set comes from the held-out split, retrieval recall@k (oracle chun
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from raft_core.components import Generator
 from raft_core.console import console
 from raft_core.errors import RaftError
-from raft_core.io import read_records, write_json
-from raft_core.pipeline import Run, read_eval_set
+from raft_core.io import iter_jsonl, read_records, write_json
+from raft_core.pipeline import Run
 from raft_core.prompts import extract_answer, is_refusal
 from raft_core.records import RaftExample
 from raft_core.report import write_html_report
 from raft_core.stats import beyond_noise, mean_ci, paired
+
+
+def read_eval_set(path: str | Path) -> list[dict[str, str]]:
+    """Question/answer pairs from a JSON list or JSONL file, each with 'question' and 'answer'."""
+    path = Path(path)
+    if not path.exists():
+        raise RaftError(f"eval set {path} not found")
+    rows = json.loads(path.read_text(encoding="utf-8")) if path.suffix == ".json" else list(iter_jsonl(path))
+    for number, row in enumerate(rows, 1):
+        if not isinstance(row, dict) or "question" not in row or "answer" not in row:
+            raise RaftError(f"{path}: item {number} needs 'question' and 'answer' fields")
+    return [{"question": str(r["question"]), "answer": str(r["answer"])} for r in rows]
 
 
 def eval_questions(run: Run) -> list[dict[str, str]]:
@@ -55,7 +69,7 @@ def evaluate(run: Run) -> dict[str, Any]:
     prompt = run.rag_prompt()
     questions = eval_questions(run)
     retriever = run.indexed_retriever()
-    judges = {name: run.build("judge", name, cfg.judge_options.get(name)) for name in cfg.judges}
+    judges = run.select("eval", "judge")
     retrieved = {k: [retriever.search(q["question"], k) for q in questions] for k in cfg.top_k}
 
     recall = retrieval_recall(questions, retrieved)

@@ -31,12 +31,13 @@ from raft_core.config import ModelSpec, RunConfig, dump_config
 from raft_core.console import console
 from raft_core.curate import apply_filters
 from raft_core.errors import RaftError, StageStopped
-from raft_core.io import atomic_open, iter_jsonl, read_records, repair_jsonl, write_json, write_jsonl
+from raft_core.io import atomic_open, read_records, repair_jsonl, write_json, write_jsonl
 from raft_core.leakage import question_owners, train_pool
 from raft_core.plugins import PluginManager, get_plugin_manager
 from raft_core.provenance import Provenance
 from raft_core.records import Chunk, Document, IngestReport, QAPair, RaftExample
 from raft_core.screen import Screen
+from raft_core.stages import selected
 
 DATASET_META = "raft_dataset.json"
 SUMMARY_SECONDS = 5.0  # how often generate_summary.json is rewritten while the teacher runs
@@ -79,6 +80,15 @@ class Run:
     def build(self, kind: str, name: str, options: dict[str, Any] | None) -> Any:
         return self.manager.build(kind, name, options, self.context, source=self.source)
 
+    def select(self, stage: str, kind: str) -> dict[str, Any]:
+        """Name -> built component, for each component of ``kind`` that ``stage`` selects (the stage table)."""
+        return {name: self.build(kind, name, options) for _, name, options in selected(self.config, stage, kind)}
+
+    def select_one(self, stage: str, kind: str) -> Any:
+        """The one component of ``kind`` that ``stage`` selects."""
+        (component,) = self.select(stage, kind).values()
+        return component
+
     def path(self, *parts: str) -> Path:
         return self.workdir.joinpath(*parts)
 
@@ -113,7 +123,7 @@ class Run:
     # -- stages --------------------------------------------------------------------
     def executor(self) -> Executor:
         """The executor that runs ingest and generate work (``execute.executor``)."""
-        return self.build("executor", self.config.execute.executor, self.config.execute.options)
+        return self.select_one("ingest", "executor")
 
     def ingest(self) -> dict[str, Any]:
         """Load documents, split them, drop duplicate and tiny chunks.
@@ -123,8 +133,8 @@ class Run:
         """
         self.begin("ingest")
         cfg = self.config
-        loader = self.build("loader", cfg.load.loader, cfg.load.options)
-        self.build("splitter", cfg.split.splitter, self.splitter_options())  # fail on bad options before any work
+        loader = self.select_one("ingest", "loader")
+        self.select_one("ingest", "splitter")  # fail on bad options before any work
         report = IngestReport()
         partitions = loader.partitions(cfg.load.source, report)
         documents: list[Document] = []
@@ -179,11 +189,6 @@ class Run:
             console.print(f"[yellow]flagged[/] {escape(flagged.path)}: {escape(flagged.reason)}", soft_wrap=True)
         return summary
 
-    def splitter_options(self) -> dict[str, Any]:
-        """Splitter options: chunk size and overlap from the split section plus its own options."""
-        split = self.config.split
-        return {"chunk_size": split.chunk_size, "chunk_overlap": split.chunk_overlap, **split.options}
-
     def chunks(self) -> list[Chunk]:
         return list(read_records(self.require("chunks.jsonl", stage="ingest"), Chunk))
 
@@ -192,7 +197,7 @@ class Run:
         self.begin("generate")
         cfg = self.config.generate
         chunks = self.chunks()[: cfg.max_chunks]
-        teacher = self.build("teacher", cfg.teacher, cfg.options)
+        teacher = self.select_one("generate", "teacher")
         if dry_run:
             return teacher.estimate(chunks, cfg.questions_per_chunk)
         workers = self.teach_remotely(chunks)
@@ -226,7 +231,7 @@ class Run:
         """Apply the curation filters to qa.jsonl: curated.jsonl, curation_drops.jsonl, curation_report.json."""
         cfg = self.config.curate
         qa_path = self.require("qa.jsonl", stage="generate")
-        filters = [(name, self.build("filter", name, cfg.filter_options.get(name))) for name in cfg.filters]
+        filters = list(self.select("curate", "filter").items())
         pairs = list(read_records(qa_path, QAPair))
         chunks = {c.id: c for c in self.chunks()}
         with self.context.progress(f"Curating with {', '.join(cfg.filters)}", None):
@@ -270,10 +275,10 @@ class Run:
         """Build RAFT examples and write every configured output format."""
         self.begin("assemble")
         cfg = self.config.assemble
-        policy = self.build("distractor", cfg.distractor, cfg.distractor_options)
-        layout = self.build("layout", cfg.layout, cfg.layout_options)
+        policy = self.select_one("assemble", "distractor")
+        layout = self.select_one("assemble", "layout")
         layout.abstain = cfg.resolved_refusal_policy == "abstain"
-        formatters = {name: self.build("formatter", name, cfg.formatter_options.get(name)) for name in cfg.formats}
+        formatters = self.select("assemble", "formatter")
         qa_path = self.qa_path()
         stats = AssemblyStats()
         dataset = self.path("dataset")
@@ -336,7 +341,7 @@ class Run:
         held_out = [key for key, split in splits.items() if split != "train"]
         if not held_out:
             return None
-        policy = self.build("distractor", cfg.distractor, cfg.distractor_options)
+        policy = self.select_one("assemble", "distractor")
         policy.fit(train_pool(chunks, held_out, lambda chunk: split_key(chunk, cfg)))
         return policy
 
@@ -354,11 +359,16 @@ class Run:
         self.begin("train")
         cfg = self.config.train
         dataset_dir = self.require("dataset", cfg.format, stage="generate")
-        options = {"model": cfg.model, **cfg.options}
-        trainer = self.build("trainer", cfg.trainer, options)
+        trainer = self.select_one("train", "trainer")
         output = trainer.train(dataset_dir, self.path("model"))
         self.finish("train", sorted(p for p in dataset_dir.rglob("*") if p.is_file()), [])
         return {"model": str(output)}
+
+    def evaluate(self) -> dict[str, Any]:
+        """Evaluate every configured model at every top_k (see :func:`raft_core.evaluate.evaluate`)."""
+        from raft_core.evaluate import evaluate
+
+        return evaluate(self)
 
     def dataset_meta(self) -> dict[str, Any]:
         """The dataset's metadata: layout, system prompt, statistics."""
@@ -393,7 +403,7 @@ class Run:
 
     def indexed_retriever(self) -> Any:
         """The configured retriever (``eval.retriever``) with this run's chunks indexed."""
-        retriever = self.build("retriever", self.config.eval.retriever, self.config.eval.retriever_options)
+        retriever = self.select_one("eval", "retriever")
         retriever.index(self.chunks())
         return retriever
 
@@ -414,18 +424,6 @@ def remove_stale_formats(dataset: Path, keep: set[str], known: Iterable[str]) ->
     return removed
 
 
-def read_eval_set(path: str | Path) -> list[dict[str, str]]:
-    """Question/answer pairs from a JSON list or JSONL file, each with 'question' and 'answer'."""
-    path = Path(path)
-    if not path.exists():
-        raise RaftError(f"eval set {path} not found")
-    rows = json.loads(path.read_text(encoding="utf-8")) if path.suffix == ".json" else list(iter_jsonl(path))
-    for number, row in enumerate(rows, 1):
-        if not isinstance(row, dict) or "question" not in row or "answer" not in row:
-            raise RaftError(f"{path}: item {number} needs 'question' and 'answer' fields")
-    return [{"question": str(r["question"]), "answer": str(r["answer"])} for r in rows]
-
-
 def _live(pairs: Iterable[QAPair], path: Path, summary: Callable[[], dict[str, Any]]) -> Iterator[QAPair]:
     """``pairs``, rewriting ``path`` with ``{"status": "running", **summary()}`` every few seconds."""
     written = time.monotonic()
@@ -442,8 +440,8 @@ def ingest_partition(
     """Load and split one partition of the source (runs wherever the executor sends it; a worker
     process loads the plugins itself)."""
     run = Run(config, manager or get_plugin_manager())
-    loader = run.build("loader", config.load.loader, config.load.options)
-    splitter = run.build("splitter", config.split.splitter, run.splitter_options())
+    loader = run.select_one("ingest", "loader")
+    splitter = run.select_one("ingest", "splitter")
     report = IngestReport()
     documents = list(loader.load(partition, report))
     return documents, [chunk for document in documents for chunk in splitter.split(document)], report
@@ -452,7 +450,7 @@ def ingest_partition(
 def teach_batch(config: RunConfig, chunks: list[Chunk]) -> dict[str, Any]:
     """Teach a batch of chunks into the shared call cache; return the teacher's summary."""
     run = Run(config, get_plugin_manager())
-    teacher = run.build("teacher", config.generate.teacher, config.generate.options)
+    teacher = run.select_one("generate", "teacher")
     for _ in teacher.generate(chunks, config.generate.questions_per_chunk):
         pass
     return teacher.summary()

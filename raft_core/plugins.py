@@ -15,24 +15,9 @@ from pydantic import BaseModel, ValidationError
 from raft_core import hookspecs
 from raft_core.components import Component, RunContext
 from raft_core.errors import RaftError, validation_problems
+from raft_core.stages import KINDS
 
 ENTRY_POINT_GROUP = "raft.plugins"
-
-KINDS: dict[str, str] = {
-    "loader": "register_loaders",
-    "splitter": "register_splitters",
-    "teacher": "register_teachers",
-    "filter": "register_filters",
-    "distractor": "register_distractor_policies",
-    "layout": "register_layouts",
-    "formatter": "register_formatters",
-    "trainer": "register_trainers",
-    "generator": "register_generators",
-    "judge": "register_judges",
-    "retriever": "register_retrievers",
-    "executor": "register_executors",
-}
-"""Component kind -> the hook that registers it."""
 
 
 @dataclass
@@ -86,9 +71,6 @@ class PluginManager:
         self.errors: list[PluginLoadError] = []
         self.distributions: dict[str, tuple[str | None, str | None]] = {}
         self._components: dict[str, dict[str, ComponentInfo]] | None = None
-        from raft_core import executors
-
-        self.register(executors, name="raft-core")  # built-ins are registered like any plugin
 
     # -- loading -------------------------------------------------------------------
     def register(

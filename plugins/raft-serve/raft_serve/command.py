@@ -97,4 +97,4 @@ def serve(
 
 
 def add_command(cli: typer.Typer) -> None:
-    cli.command("serve")(with_run(serve, lock=False))  # reads the run once; stages may run meanwhile
+    cli.command("serve")(with_run(serve, stages=("eval",), lock=False))  # reads the run once; stages may run meanwhile
