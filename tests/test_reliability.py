@@ -234,7 +234,7 @@ def ingested(tmp_path: Path, register_plugin, plugin_manager) -> Path:
 
 def test_a_stage_with_contradicting_settings_is_refused_and_defaults_adopt_the_record(ingested, tmp_path):
     corpus = str(tmp_path / "corpus")
-    refused = assemble(ingested, "--chunk-size", "300", "--source", "elsewhere")
+    refused = assemble(ingested, "--set", "split.chunk_size=300", "--set", "load.source=elsewhere")
     one_clear_line(refused, "split.chunk_size: 400 -> 300", 'load.source: "' + corpus, "--force")
     assert not (ingested / "dataset").exists()
 
@@ -244,7 +244,7 @@ def test_a_stage_with_contradicting_settings_is_refused_and_defaults_adopt_the_r
     for described in (config, meta):
         assert described["load"]["source"] == corpus and described["split"]["chunk_size"] == 400
 
-    forced = assemble(ingested, "--chunk-size", "300", "--force")
+    forced = assemble(ingested, "--set", "split.chunk_size=300", "--force")
     assert forced.returncode == 0, forced.stderr
     assert yaml.safe_load((ingested / "config.yaml").read_text())["split"]["chunk_size"] == 400
 
