@@ -71,6 +71,9 @@ class PluginManager:
         self.errors: list[PluginLoadError] = []
         self.distributions: dict[str, tuple[str | None, str | None]] = {}
         self._components: dict[str, dict[str, ComponentInfo]] | None = None
+        from raft_core import executors
+
+        self.register(executors, name="raft-core")  # built-ins are registered like any plugin
 
     # -- loading -------------------------------------------------------------------
     def register(
