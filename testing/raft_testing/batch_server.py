@@ -33,7 +33,7 @@ class BatchServer:
         self.batches: dict[str, dict[str, Any]] = {}
         self.online: list[dict[str, Any]] = []
         self.log: list[tuple[str, str]] = []
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
