@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from raft_core import components, hookspecs
+from raft_core.stages import KINDS, STAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
@@ -127,3 +128,11 @@ def test_the_example_plugin_builds_installs_and_works(tmp_path: Path) -> None:
     assert result["distribution"] == "raft-hello" and result["reads"] == "answer"
     assert result["documents"] == ["guide"] and result["skipped"] == ["empty file"]
     assert result["scores"] == [1.0, 0.0, None, pytest.approx(2 / 3 / 0.8)]  # threshold 0.8 from the YAML
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_the_table_names_every_stage_command_that_selects_the_kind(kind: str) -> None:
+    used_by = table_row(KINDS[kind]).rsplit("|", 2)[-2]
+    for stage in STAGES:
+        if any(selection.kind == kind for selection in stage.selects):
+            assert f"`raft {stage.name}`" in used_by, f"CONTRIBUTING.md: the {kind} row lacks `raft {stage.name}`"
