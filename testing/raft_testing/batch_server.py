@@ -17,10 +17,10 @@ from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from raft_testing.server import Responder, _Server, chat_completion
+from raft_testing.server import LocalServer, Responder, chat_completion
 
 
-class BatchServer:
+class BatchServer(LocalServer):
     """Files and batches kept in memory; ``log`` lists every (method, path) served."""
 
     def __init__(self, responder: Responder, outcome: Callable[[int], str] | None = None, polls: int = 1) -> None:
@@ -63,23 +63,11 @@ class BatchServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.httpd = _Server(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/v1"
-
-    def __enter__(self) -> BatchServer:
-        self.thread.start()
-        return self
+        self.serve(Handler)
 
     def __exit__(self, *exc: object) -> None:
         self.hold.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__exit__(*exc)
 
     # -- routes ----------------------------------------------------------------------------
 

@@ -43,7 +43,29 @@ def chat_completion(request: dict[str, Any], content: str, usage: bool = True) -
     return body
 
 
-class OpenAIServer:
+class LocalServer:
+    """A threaded HTTP server on 127.0.0.1 (started by ``with``); ``base_url`` ends in ``/v1``."""
+
+    def serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.httpd = _Server(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def __enter__(self) -> Any:  # the subclass instance
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class OpenAIServer(LocalServer):
     """A threaded HTTP server on 127.0.0.1 speaking the OpenAI chat/embeddings API.
 
     ``responder(request_json) -> Reply`` decides each reply; every request is recorded in
@@ -108,22 +130,7 @@ class OpenAIServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-        self.httpd = _Server(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/v1"
-
-    def __enter__(self) -> OpenAIServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.serve(Handler)
 
 
 class _Server(ThreadingHTTPServer):
