@@ -59,7 +59,13 @@ def test_a_corpus_1400_folders_deep_is_walked(tmp_path):
         folder.mkdir()
     (folder / "bottom.txt").write_text(TEXT)
     (corpus / "top.txt").write_text("The harbour master's office opens at seven every morning of the year.")
-    result, report, chunks = ingest(corpus, tmp_path / "run")
+    try:
+        result, report, chunks = ingest(corpus, tmp_path / "run")
+    finally:  # bottom-up: pytest's recursive clean-up of old temporary folders would hit the recursion limit
+        (folder / "bottom.txt").unlink()
+        while folder != corpus:
+            folder.rmdir()
+            folder = folder.parent
     assert result.returncode == 0, result.stderr[-2000:]
     assert "RecursionError" not in result.stderr
     assert report["documents"] == 2 and "Harbour rule 11" in chunks
