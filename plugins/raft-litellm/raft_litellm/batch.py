@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,8 @@ class BatchJobs:
         resumed = sum(not j.get("collected") for j in self.jobs)
         self.stats = {"submitted": 0, "resumed": resumed, "requests": 0, "answered": 0, "errors": 0, "given_up": 0}
         self.reasons: dict[str, str] = {}
+        # litellm's afile_content makes a coroutine it never awaits (harmless); keep its warning off the user's screen
+        warnings.filterwarnings("ignore", message="coroutine 'OpenAIFilesAPI.afile_content' was never awaited")
 
     def _load(self) -> list[dict[str, Any]]:
         if not self.path.exists():
