@@ -164,7 +164,7 @@ def run_all(run: Run, skip_train: Annotated[bool, typer.Option(help="Stop before
     report = None
     for stage in todo:
         console.rule(stage.name)
-        result = getattr(run, stage.name)()
+        result = run.evaluate() if stage.name == "eval" else getattr(run, stage.name)()
         if stage.name == "ingest":
             result = {k: v for k, v in result.items() if k != "skipped"}
         elif stage.name == "eval":
