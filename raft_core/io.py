@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import stat
@@ -119,7 +118,7 @@ def iter_jsonl(path: str | os.PathLike[str], *, torn_tail: TornTail = "error") -
     """Yield dicts from a JSONL file, streaming; strict.
 
     A torn or malformed line raises :class:`DataFileError` naming the file and line. Readers of
-    append-only caches (see :class:`JsonlAppender`) pass ``torn_tail="skip"`` to ignore a torn last line.
+    append-only caches (see :class:`raft_core.calls.CallCache`) pass ``torn_tail="skip"`` to ignore a torn last line.
     """
     for _, _, row in numbered_rows(Path(path), torn_tail):
         yield row
@@ -177,55 +176,3 @@ def repair_jsonl(path: str | os.PathLike[str]) -> int:
         handle.flush()
         os.fsync(handle.fileno())
     return 1
-
-
-class JsonlAppender:
-    """Append rows to a JSONL file durably, one line per row (for resumable stages).
-
-    Each row is flushed and fsynced, so after ``kill -9`` every appended row survives
-    except possibly a torn last line, which ``iter_jsonl(path, torn_tail="skip")`` skips. Several
-    processes may append to one file: each row is written whole under an exclusive ``flock``, and a
-    torn tail is repaired under the same lock.
-    """
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle = self.path.open("a", encoding="utf-8")
-        with self._locked():
-            self._repair_torn_tail()
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
-
-    def _repair_torn_tail(self) -> None:
-        if self.path.exists():
-            repair_jsonl(self.path)
-
-    def append(self, row: Record | dict[str, Any], sync: bool = True) -> None:
-        """Write and flush one row; ``sync=False`` skips the fsync (the row survives ``kill -9``, not a
-        power loss, until :meth:`sync`): for callers that must not block, e.g. an event loop."""
-        data = row.to_dict() if isinstance(row, Record) else row
-        with self._locked():
-            self._handle.write(json.dumps(data, ensure_ascii=False) + "\n")
-            self._handle.flush()
-        if sync:
-            self.sync()
-
-    def sync(self) -> None:
-        """Force the rows written so far to disk (fsync)."""
-        os.fsync(self._handle.fileno())
-
-    def close(self) -> None:
-        self._handle.close()
-
-    def __enter__(self) -> JsonlAppender:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
