@@ -118,7 +118,8 @@ def iter_jsonl(path: str | os.PathLike[str], *, torn_tail: TornTail = "error") -
     """Yield dicts from a JSONL file, streaming; strict.
 
     A torn or malformed line raises :class:`DataFileError` naming the file and line. Readers of
-    append-only caches (see :class:`raft_core.calls.CallCache`) pass ``torn_tail="skip"`` to ignore a torn last line.
+    append-only caches (see :class:`raft_core.calls.CallCache`) pass ``torn_tail="skip"`` to ignore a
+    torn last line.
     """
     for _, _, row in numbered_rows(Path(path), torn_tail):
         yield row

@@ -26,7 +26,7 @@ from rich.markup import escape
 
 from raft_core.assemble import AssemblyStats, ChunkStore, assemble, plan_splits, split_key, split_of
 from raft_core.card import write_card
-from raft_core.components import DistractorPolicy, Executor, RunContext
+from raft_core.components import DistractorPolicy, Executor, Loader, RunContext, Splitter
 from raft_core.config import ModelSpec, RunConfig, dump_config
 from raft_core.console import console
 from raft_core.curate import apply_filters
@@ -134,14 +134,19 @@ class Run:
         self.begin("ingest")
         cfg = self.config
         loader = self.select_one("ingest", "loader")
-        self.select_one("ingest", "splitter")  # fail on bad options before any work
+        splitter = self.select_one("ingest", "splitter")  # built before any work: bad options fail at once
         report = IngestReport()
         partitions = loader.partitions(cfg.load.source, report)
         documents: list[Document] = []
         pieces: list[Chunk] = []
         executor = self.executor()
         try:
-            work = functools.partial(ingest_partition, cfg, manager=None if executor.remote else self.manager)
+            # in-process, the components built above do the work; elsewhere each worker builds its own
+            work = (
+                functools.partial(ingest_partition, cfg)
+                if executor.remote
+                else functools.partial(load_partition, loader, splitter)
+            )
             for loaded, split, partial in executor.map(work, partitions, "Loading and splitting"):
                 documents.extend(loaded)
                 pieces.extend(split)
@@ -434,17 +439,19 @@ def _live(pairs: Iterable[QAPair], path: Path, summary: Callable[[], dict[str, A
             written = time.monotonic()
 
 
-def ingest_partition(
-    config: RunConfig, partition: str, manager: PluginManager | None = None
+def load_partition(
+    loader: Loader, splitter: Splitter, partition: str
 ) -> tuple[list[Document], list[Chunk], IngestReport]:
-    """Load and split one partition of the source (runs wherever the executor sends it; a worker
-    process loads the plugins itself)."""
-    run = Run(config, manager or get_plugin_manager())
-    loader = run.select_one("ingest", "loader")
-    splitter = run.select_one("ingest", "splitter")
+    """Load and split one partition of the source: its documents, their chunks, and its report."""
     report = IngestReport()
     documents = list(loader.load(partition, report))
     return documents, [chunk for document in documents for chunk in splitter.split(document)], report
+
+
+def ingest_partition(config: RunConfig, partition: str) -> tuple[list[Document], list[Chunk], IngestReport]:
+    """:func:`load_partition` in a worker process, which loads the plugins and builds the components itself."""
+    run = Run(config, get_plugin_manager())
+    return load_partition(run.select_one("ingest", "loader"), run.select_one("ingest", "splitter"), partition)
 
 
 def teach_batch(config: RunConfig, chunks: list[Chunk]) -> dict[str, Any]:
