@@ -132,7 +132,14 @@ def test_generate_on_ray_survives_killed_workers_without_repeating_recorded_call
     assert summary["workers"]["executor"] == "ray"
 
 
-def test_unreachable_cluster_is_one_clear_line(tmp_path):
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        ("127.0.0.1:1", "cannot reach the Ray cluster at 127.0.0.1:1"),
+        ("nowhere", "address 'nowhere' is not 'auto', 'HOST:PORT' or 'ray://HOST:PORT'"),
+    ],
+)
+def test_an_unreachable_or_malformed_cluster_address_is_one_clear_line(tmp_path, address, message):
     raft = Path(sys.executable).with_name("raft")
     result = subprocess.run(
         [
@@ -145,13 +152,13 @@ def test_unreachable_cluster_is_one_clear_line(tmp_path):
             "--executor",
             "ray",
             "--set",
-            "execute.options.address=127.0.0.1:1",
+            f"execute.options.address={address}",
         ],
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert result.returncode == 2
-    assert "cannot reach the Ray cluster at 127.0.0.1:1" in result.stderr
+    assert message in " ".join(result.stderr.split())
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "w" / "chunks.jsonl").exists()
