@@ -189,7 +189,7 @@ def check_command(run: Run) -> None:
 
 
 @app.command()
-@with_run(stages=("eval",), lock=False)
+@with_run(stages=("eval",), flags=("retriever", "layout"), lock=False)
 def chat(
     run: Run,
     chat_model: Annotated[

@@ -25,7 +25,7 @@ from raft_core.errors import RaftError
 from raft_core.lock import workdir_lock
 from raft_core.pipeline import Run
 from raft_core.plugins import get_plugin_manager
-from raft_core.stages import ALL_FLAGS, NAMES, STAGES, Flag, stage_flags
+from raft_core.stages import ALL_FLAGS, COMMON, NAMES, STAGES, Flag, stage_flags
 
 
 def _run_parameters(accepted: dict[str, Flag], skip: set[str]) -> list[inspect.Parameter]:
@@ -78,19 +78,30 @@ def _refuse(command: str, flag: Flag, accepted: dict[str, Flag]) -> RaftError:
 
 
 def with_run(
-    func: Callable[..., Any] | None = None, *, stages: tuple[str, ...] | None = None, lock: bool = True
+    func: Callable[..., Any] | None = None,
+    *,
+    stages: tuple[str, ...] | None = None,
+    flags: tuple[str, ...] | None = None,
+    lock: bool = True,
 ) -> Any:
     """Give a command the config flags of the stages it runs (``stages``, default all) and pass it a
     configured :class:`Run`.
 
+    ``flags`` narrows those to the ones the command reads (``("retriever", "layout")`` for a command that
+    retrieves but never judges); the common ones (``--workdir``, ``--seed``) are always taken.
     A parameter of the command named like a stage flag (``model``) replaces that flag.
     With ``lock`` (the default) the command holds the work directory's lock while it runs.
     """
     if func is None:
-        return functools.partial(with_run, stages=stages, lock=lock)
+        return functools.partial(with_run, stages=stages, flags=flags, lock=lock)
     own = [p for p in inspect.signature(func, eval_str=True).parameters.values() if p.name != "run"]
     own_names = {p.name for p in own}
     accepted = stage_flags(stages or NAMES)
+    if flags is not None:
+        unknown = set(flags) - set(accepted)
+        if unknown:
+            raise ValueError(f"with_run: {', '.join(sorted(unknown))} not among the flags of {stages or NAMES}")
+        accepted = {name: flag for name, flag in accepted.items() if name in flags or flag in COMMON}
 
     @functools.wraps(func)
     def wrapper(**kwargs: Any) -> Any:

@@ -64,3 +64,22 @@ def test_a_stage_command_refuses_another_stages_flag_and_hides_it_from_help(tmp_
     assert not any(tmp_path.iterdir())  # nothing was started
     shown = subprocess.run([*raft, "train", "--help"], env=env, capture_output=True, text=True)
     assert "--trainer" in shown.stdout and "--judge" not in shown.stdout and "--top-k" not in shown.stdout
+
+
+def test_chat_takes_the_retrieval_flags_of_eval_but_not_its_judges(tmp_path) -> None:
+    env = dict(os.environ, RAFT_NO_PROGRESS="1")
+    refused = subprocess.run(
+        [sys.executable, "-m", "raft_core", "chat", "--judge", "rouge", "--workdir", str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode == 2
+    assert [line for line in refused.stderr.splitlines() if line.startswith("error:")] == [
+        "error: raft chat does not use --judge (eval.judges is read by `raft eval`); "
+        "it takes --workdir, --seed, --retriever, --layout and --set"
+    ]
+    shown = subprocess.run(
+        [sys.executable, "-m", "raft_core", "chat", "--help"], env=env, capture_output=True, text=True
+    )
+    assert "--retriever" in shown.stdout and "--judge" not in shown.stdout and "--top-k" not in shown.stdout

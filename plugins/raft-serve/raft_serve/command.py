@@ -97,4 +97,5 @@ def serve(
 
 
 def add_command(cli: typer.Typer) -> None:
-    cli.command("serve")(with_run(serve, stages=("eval",), lock=False))  # reads the run once; stages may run meanwhile
+    # reads the run once (no lock: stages may run meanwhile); takes eval's retrieval flags, not its judges
+    cli.command("serve")(with_run(serve, stages=("eval",), flags=("retriever", "layout"), lock=False))
