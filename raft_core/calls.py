@@ -8,7 +8,8 @@ One JSONL file holds two kinds of rows, each with a ``kind`` and a ``key``:
 
 Rows are appended whole, in one ``write`` under an exclusive ``flock``, so several processes (worker processes,
 Ray workers on one machine) may share one file; each row reaches the file at once (a ``kill -9`` loses none) and
-is fsynced at most every ``sync_seconds``. A torn last line (power loss mid-write) is cut off on open;
+is fsynced at most every ``sync_seconds``. A torn last line (power loss, or a writer killed mid-write) is cut off
+on open and before each append, so another process's next row never lands after one;
 any other defect is a :class:`~raft_core.errors.DataFileError` naming file and line.
 """
 
@@ -90,11 +91,11 @@ class CallCache:
 
     # -- reading ---------------------------------------------------------------------
 
-    def refresh(self) -> int:
-        """Index rows appended since the last read (by this or another process); return how many."""
+    def refresh(self) -> list[dict[str, Any]]:
+        """Index rows appended since the last read (by this or another process); return them."""
         if not self.path.exists():
-            return 0
-        count = 0
+            return []
+        found: list[dict[str, Any]] = []
         with self.path.open("rb") as handle:
             handle.seek(self._offset)
             for line in handle:
@@ -109,8 +110,8 @@ class CallCache:
                 except (UnicodeDecodeError, json.JSONDecodeError) as error:
                     raise DataFileError(f"{self.path}:{self._lines}: invalid line: {error}") from None
                 self._index(row)
-                count += 1
-        return count
+                found.append(row)
+        return found
 
     def _index(self, row: dict[str, Any]) -> None:
         if not isinstance(row, dict) or "key" not in row or "kind" not in row:
@@ -140,6 +141,9 @@ class CallCache:
         """Append ``row`` (it needs ``kind`` and ``key``) in one write under the lock, and index it."""
         data = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
         with self._locked():
+            size = os.fstat(self._fd).st_size  # type: ignore[arg-type]
+            if size and os.pread(self._fd, 1, size - 1) != b"\n":  # type: ignore[arg-type]
+                repair_jsonl(self.path)  # a writer killed mid-row: cut its torn row before appending
             view = memoryview(data)
             while view:
                 view = view[os.write(self._fd, view) :]  # type: ignore[arg-type]

@@ -38,6 +38,17 @@ def test_rows_survive_reopening_and_a_torn_last_line_is_cut(tmp_path):
     assert [r["key"] for r in rows] == ["k1", "c1", "k3"]
 
 
+def test_a_row_torn_by_a_killed_writer_is_cut_before_another_process_appends(tmp_path):
+    path = tmp_path / "calls.jsonl"
+    with CallCache(path) as survivor:  # opened before the other writer died: its open-time repair is past
+        survivor.put_call("k1", "m", "one", 1, 1)
+        with path.open("a") as killed:  # another process killed in the middle of its row
+            killed.write('{"kind": "call", "key": "k2", "text": "half a ro')
+        survivor.put_call("k3", "m", "three", 1, 1)
+    with CallCache(path) as reader:
+        assert reader.get("k1") and reader.get("k3") and reader.get("k2") is None
+
+
 def test_a_malformed_row_inside_the_file_names_the_file(tmp_path):
     path = tmp_path / "calls.jsonl"
     path.write_text('{"kind": "call", "key": "a", "text": "x"}\nnot json\n{"kind": "call", "key": "b"}\n')
@@ -64,7 +75,7 @@ def test_processes_appending_at_once_never_interleave_rows(tmp_path):
         worker.join(60)
         assert worker.exitcode == 0
     cache = CallCache(path)
-    assert cache.refresh() == 4 * 40
+    assert len(cache.refresh()) == 4 * 40
     for key, row in cache.of_kind("call").items():
         assert row["text"] == key.split("-")[0] * 70_000
 

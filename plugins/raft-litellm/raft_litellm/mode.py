@@ -50,6 +50,23 @@ class Outcome:
         self.failures.append({k: v for k, v in row.items() if v is not None})
 
 
+@dataclass
+class Taught:
+    """A chunk as the teacher records it: pair rows, failures, prompt tokens, whether an earlier run finished it
+    (``cached``) and whether it is finished (``complete``; otherwise a call failed for good)."""
+
+    pairs: list[dict[str, Any]]
+    failures: list[dict[str, Any]]
+    prompt_tokens: int
+    cached: bool = False
+    complete: bool = True
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], cached: bool) -> Taught:
+        """From a finished-chunk row of the call cache."""
+        return cls(row["pairs"], row.get("failures", []), row["prompt_tokens"], cached)
+
+
 class Asker:
     """Replies through the call cache; counts usage in the ledger and hits, re-asks in ``stats``.
 

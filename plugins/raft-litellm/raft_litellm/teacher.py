@@ -4,12 +4,14 @@ Resumable: every successful call is appended to the core's call cache ``<workdir
 (:class:`raft_core.calls.CallCache`, keyed by a hash of model, messages and parameters) and every finished
 chunk too, with its failures, so a run killed with ``kill -9`` and restarted repeats no successful call.
 The modes live in :mod:`raft_litellm.two_step` and :mod:`raft_litellm.batched`; ``batch_api`` sends the
-calls through the provider's Batch API instead (:mod:`raft_litellm.batch`).
+calls through the provider's Batch API instead (:mod:`raft_litellm.batch`); ``processes`` fans the calls out
+over worker processes that share the cache (:mod:`raft_litellm.processes`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -17,7 +19,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from raft_core import prompts
 from raft_core.calls import CallCache, call_key
@@ -30,8 +32,9 @@ from raft_litellm.batch import BatchJobs
 from raft_litellm.batched import Batched
 from raft_litellm.client import Endpoint, LLMClient, batch_price, import_litellm, price
 from raft_litellm.driver import ordered_results, run_all
-from raft_litellm.mode import Asker, Deferred, Mode, Outcome
+from raft_litellm.mode import Asker, Deferred, Mode, Outcome, Taught
 from raft_litellm.options import ClientOptions
+from raft_litellm.processes import FanOut, resolve_processes
 from raft_litellm.two_step import TwoStep
 
 SYNC_SECONDS = 1.0  # how often the call cache is fsynced (each row is written at once: kill -9 loses none)
@@ -75,6 +78,32 @@ class TeacherOptions(ClientOptions):
     batch_max_resubmits: int = Field(
         2, ge=0, description="Times the requests a failed, expired or partial batch left unanswered are sent again."
     )
+    processes: int | Literal["auto"] = Field(
+        "auto",
+        description="Worker processes the online calls are fanned out over, each with its own event loop and "
+        "an even share of concurrency, rpm and tpm, all writing the one call cache. auto: 1 on machines with "
+        "2 cores or fewer, else one per 64 calls of concurrency, at most one less than the usable cores.",
+    )
+
+    @field_validator("processes", mode="before")
+    @classmethod
+    def _processes(cls, value: Any) -> Any:
+        if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+            return value
+        raise ValueError(f"must be 'auto' or a whole number of processes >= 1, not {value!r}")
+
+    @model_validator(mode="after")
+    def _processes_fit(self) -> TeacherOptions:
+        if self.processes == "auto" or self.processes == 1:
+            return self
+        if self.batch_api:
+            raise ValueError(f"processes: {self.processes} does nothing with batch_api: true (no online calls)")
+        if self.processes > self.concurrency:
+            raise ValueError(
+                f"processes: {self.processes} exceeds concurrency: {self.concurrency} "
+                "(each process needs at least one call in flight)"
+            )
+        return self
 
 
 class LiteLLMTeacher(Teacher):
@@ -93,6 +122,7 @@ class LiteLLMTeacher(Teacher):
         self.stats: Counter[str] = Counter()
         self.rates: list[float] = []
         self.lost: list[dict[str, Any]] = []
+        self.fanout: FanOut | None = None
         self.started = 0.0
         self.wall_time = 0.0
 
@@ -170,40 +200,47 @@ class LiteLLMTeacher(Teacher):
         self.client.reset()
         n = questions_per_chunk
         self._warn_short_batches(n)
+        processes = resolve_processes(self.options)
+        self.fanout = FanOut(self, processes) if processes > 1 else None
         with self.cache:
             if self.options.batch_api:
                 self._answer_by_batches(chunks, n)
             title = f"Teacher {self.options.mode} ({self.answer_endpoint.model})"
+            if self.fanout is not None:
+                title = f"Teacher {self.options.mode} ({self.answer_endpoint.model}, {processes} processes)"
             with self.context.progress(title, len(chunks)) as advance:
-                jobs = (self._job(chunk, n) for chunk in chunks)
-                for rows in ordered_results(jobs, max(self.options.concurrency, 1)):
-                    for row in rows:
+                if self.fanout is not None:
+                    results = self.fanout.teach(chunks, n)
+                else:
+                    jobs = (functools.partial(self.teach_chunk, chunk, n) for chunk in chunks)
+                    results = ordered_results(jobs, max(self.options.concurrency, 1))
+                for taught in results:
+                    for row in self._record(taught):
                         yield self._count(QAPair.from_dict(row))
                     advance()
         self.wall_time = time.perf_counter() - self.started
 
-    def _job(self, chunk: Chunk, n: int) -> Callable[[], Any]:
+    async def teach_chunk(self, chunk: Chunk, n: int) -> Taught:
+        """One chunk's pairs: from its finished-chunk row in the cache, else taught (and recorded if complete)."""
         key = self.chunk_key(chunk, n)
+        done = self.cache.get(key, "chunk")
+        if done is not None:
+            return Taught.from_row(done, cached=True)
+        outcome = await self.mode.teach(self.asker, chunk, n)
+        self._finish(key, outcome)
+        pairs = [p.to_dict() for p in outcome.pairs]
+        return Taught(pairs, outcome.failures, outcome.prompt_tokens, cached=False, complete=outcome.complete)
 
-        async def run() -> list[dict[str, Any]]:
-            done = self.cache.get(key, "chunk")
-            if done is not None:
-                self.stats["chunks_from_cache"] += 1
-                self.stats["example_prompt_tokens"] += done["prompt_tokens"]
-                self.lost += done.get("failures", [])
-                return done["pairs"]
-            outcome = await self.mode.teach(self.asker, chunk, n)
-            self.stats["example_prompt_tokens"] += outcome.prompt_tokens
-            self.lost += outcome.failures
-            self._finish(key, outcome)
-            return [p.to_dict() for p in outcome.pairs]
-
-        return run
+    def _record(self, taught: Taught) -> list[dict[str, Any]]:
+        self.stats["chunks_from_cache"] += taught.cached
+        self.stats["incomplete_chunks"] += not taught.complete
+        self.stats["example_prompt_tokens"] += taught.prompt_tokens
+        self.lost += taught.failures
+        return taught.pairs
 
     def _finish(self, key: str, outcome: Outcome) -> None:
         """Record a chunk as finished, unless a call failed for good (then the next run retries it)."""
         if not outcome.complete:
-            self.stats["incomplete_chunks"] += 1
             return
         row = {
             "kind": "chunk",
@@ -267,10 +304,21 @@ class LiteLLMTeacher(Teacher):
         pairs = self.stats["qa_pairs"]
         client = self.client.stats
         usage = self.ledger.to_dict()
+        invalid = self.asker.stats["invalid_replies"]
+        concurrency = {
+            "configured": self.options.concurrency,
+            "now": int(self.client.limit.limit),
+            "lowest": self.client.limit.lowest,
+            "cuts": self.client.limit.cuts,
+            "pauses": self.client.limit.pauses,
+        }
+        if self.fanout is not None:
+            client, usage, invalid, concurrency = self.fanout.totals()
         wall = self.wall_time or (time.perf_counter() - self.started if self.started else 0.0)
         found = {
             "teacher": "litellm",
             "mode": self.options.mode,
+            "processes": self.fanout.processes if self.fanout is not None else 1,
             "question_model": self.question_endpoint.model,
             "answer_model": self.answer_endpoint.model,
             "qa_pairs": pairs,
@@ -282,14 +330,8 @@ class LiteLLMTeacher(Teacher):
             "rate_limited": client["rate_limited"],
             "call_errors": client["call_errors"],
             "usage_missing": client["usage_missing"],
-            "concurrency": {
-                "configured": self.options.concurrency,
-                "now": int(self.client.limit.limit),
-                "lowest": self.client.limit.lowest,
-                "cuts": self.client.limit.cuts,
-                "pauses": self.client.limit.pauses,
-            },
-            "invalid_replies": self.asker.stats["invalid_replies"],
+            "concurrency": concurrency,
+            "invalid_replies": invalid,
             "failures": len(self.lost),
             "incomplete_chunks": self.stats["incomplete_chunks"],
             "prompt_tokens": usage["prompt_tokens"],
@@ -303,6 +345,8 @@ class LiteLLMTeacher(Teacher):
         }
         if self.batches is not None:
             found["batch"] = self.batches.summary()
+        if self.fanout is not None:
+            found["worker_restarts"] = self.fanout.restarts
         return found
 
     def estimate(self, chunks: Sequence[Chunk], questions_per_chunk: int) -> dict[str, Any]:

@@ -1,0 +1,133 @@
+"""The teacher's fan-out over worker processes: same pairs as one process, a killed worker's chunks redone from
+the shared call cache, worker errors and bad options as one line."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from raft_litellm.teacher import LiteLLMTeacher, TeacherOptions
+from raft_testing import Reply
+from raft_testing.teacher import KEY_ENV, SECRET, chunks, teacher_responder
+
+from raft_core import pipeline
+from raft_core.components import RunContext
+from raft_core.config import load_config
+from raft_core.errors import RaftError, StageStopped
+from raft_core.io import iter_jsonl, write_jsonl
+from raft_core.pipeline import Run
+
+
+@pytest.fixture(autouse=True)
+def _api_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, SECRET)
+
+
+def make(workdir: Path, base_url: str, **options) -> LiteLLMTeacher:
+    settings = {"model": "openai/test-model", "api_base": base_url, "api_key_env": KEY_ENV, "backoff": 0.01}
+    return LiteLLMTeacher(TeacherOptions(**{**settings, **options}), RunContext(workdir=workdir))
+
+
+def pairs(teacher: LiteLLMTeacher, count: int) -> list[tuple[str, str, str]]:
+    return [(p.chunk_id, p.question, p.answer) for p in teacher.generate(chunks(count), 2)]
+
+
+def test_two_processes_give_the_qa_of_one_and_a_live_summary(openai_server, tmp_path, plugin_manager, monkeypatch):
+    monkeypatch.setattr(pipeline, "SUMMARY_SECONDS", 0.0)
+    respond = teacher_responder()
+    summary = tmp_path / "fanout" / "generate_summary.json"
+    seen: list[dict] = []
+
+    def slow(request):
+        if summary.exists():
+            seen.append(json.loads(summary.read_text()))
+        return Reply(content=respond(request).content, delay=0.05)
+
+    server = openai_server(slow)
+    one = pairs(make(tmp_path / "one", server.base_url, concurrency=4, processes=1), 10)
+    served = len(server.requests)
+    write_jsonl(tmp_path / "fanout" / "chunks.jsonl", chunks(10))
+    options = {"model": "openai/test-model", "api_base": server.base_url, "api_key_env": KEY_ENV, "concurrency": 4}
+    generate = {"teacher": "litellm", "questions_per_chunk": 2, "options": {**options, "processes": 2}}
+    Run(load_config(overrides={"workdir": str(tmp_path / "fanout"), "generate": generate}), plugin_manager).generate()
+    two = [(p["chunk_id"], p["question"], p["answer"]) for p in iter_jsonl(tmp_path / "fanout" / "qa.jsonl")]
+    assert two == one and len(one) == 10 * 2
+    assert len(server.requests) == 2 * served  # the same calls, none twice
+    final = json.loads(summary.read_text())
+    assert final["status"] == "done" and final["processes"] == 2 and final["calls"] == served
+    assert final["concurrency"]["per_process"] == 2 and final["worker_restarts"] == 0
+    running = [s for s in seen if s["status"] == "running"]
+    assert running and 0 < running[0]["calls"] < served  # counted from the shared cache while workers ran
+
+
+def test_a_killed_worker_s_chunks_are_redone_without_repeating_answered_calls(openai_server, tmp_path):
+    respond = teacher_responder()
+    served: list[str] = []
+    lock = threading.Lock()
+
+    def slow(request):
+        with lock:
+            served.append(json.dumps(request["messages"], sort_keys=True))
+        return Reply(content=respond(request).content, delay=0.1)
+
+    server = openai_server(slow)
+    one = pairs(make(tmp_path / "one", server.base_url, concurrency=4, processes=1), 12)
+    calls = len(served)
+    served.clear()
+    killed: list[int] = []
+
+    def kill_a_worker() -> None:
+        deadline = time.monotonic() + 120
+        while len(served) < calls // 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        workers = multiprocessing.active_children()
+        if workers:
+            os.kill(workers[0].pid, signal.SIGKILL)
+            killed.append(workers[0].pid)
+
+    killer = threading.Thread(target=kill_a_worker, daemon=True)
+    killer.start()
+    teacher = make(tmp_path / "two", server.base_url, concurrency=4, processes=2)
+    two = pairs(teacher, 12)
+    killer.join()
+    assert killed and teacher.summary()["worker_restarts"] == 1
+    assert two == one
+    rows = [r for r in iter_jsonl(tmp_path / "two" / "teacher" / "calls.jsonl") if r["kind"] == "call"]
+    assert len({r["key"] for r in rows}) == len(rows) == calls  # an answered call is never sent again
+    assert len(served) - calls <= 4  # repeated: only calls in flight when the pool broke (concurrency 4)
+    assert teacher.summary()["calls"] == calls
+
+
+def test_a_worker_s_tripped_breaker_stops_the_stage_with_one_line(openai_server, tmp_path):
+    server = openai_server(lambda request: Reply(status=401, body={"error": {"message": "bad key"}}))
+    teacher = make(tmp_path, server.base_url, concurrency=4, processes=2, max_retries=0)
+    started = time.monotonic()
+    with pytest.raises(StageStopped, match="authentication failed for openai/test-model") as stopped:
+        pairs(teacher, 40)
+    assert "\n" not in str(stopped.value)
+    assert len(server.requests) < 40 and time.monotonic() - started < 60  # the other worker was stopped too
+    assert not multiprocessing.active_children()
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ({"processes": "many"}, "processes: Value error, must be 'auto' or a whole number of processes >= 1"),
+        ({"processes": 0}, "processes: Value error, must be 'auto' or a whole number"),
+        ({"processes": 3, "concurrency": 2}, "processes: 3 exceeds concurrency: 2"),
+        ({"processes": 2, "batch_api": True}, "processes: 2 does nothing with batch_api: true"),
+    ],
+)
+def test_a_bad_processes_option_is_one_line_naming_it(tmp_path, plugin_manager, options, problem):
+    write_jsonl(tmp_path / "chunks.jsonl", chunks(1))
+    generate = {"teacher": "litellm", "options": {"model": "openai/m", **options}}
+    with pytest.raises(RaftError) as error:
+        Run(load_config(overrides={"workdir": str(tmp_path), "generate": generate}), plugin_manager).generate()
+    assert "invalid options for teacher 'litellm'" in str(error.value) and problem in str(error.value)
+    assert "\n" not in str(error.value)
