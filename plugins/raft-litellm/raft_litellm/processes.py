@@ -124,6 +124,10 @@ class FanOut:
                 else:
                     wait([future], timeout=POLL_SECONDS)
                     self._ingest(cache.refresh())
+            for future in dict.fromkeys(owners.values()):  # the reports of slices whose chunks were all read early
+                if not _broken(future):
+                    self._absorb(future)
+            self._ingest(cache.refresh())
         finally:
             stop.set()  # workers cancel a running slice: what they answered is in the cache
             if pool is not None:
@@ -166,7 +170,9 @@ class FanOut:
         except Exception as error:
             message = " ".join(str(error).split())
             raise RaftError(f"teacher worker process failed: {type(error).__name__}: {message}") from error
-        self.reports[report.pid] = report
+        known = self.reports.get(report.pid)
+        if known is None or known.slices < report.slices:  # a process's totals only grow
+            self.reports[report.pid] = report
         self.live.add(report.pid)
         return report.incomplete
 

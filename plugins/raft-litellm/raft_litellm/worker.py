@@ -33,6 +33,7 @@ class SliceReport:
     """A worker's answer for one slice: its unfinished chunks by key, and the process's running totals."""
 
     pid: int
+    slices: int
     incomplete: dict[str, Taught] = field(default_factory=dict)
     client: dict[str, int] = field(default_factory=dict)
     invalid_replies: int = 0
@@ -52,6 +53,7 @@ class Worker:
         self.runner = asyncio.Runner()
         self.stop = stop
         self.running: tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]] | None = None
+        self.slices = 0
         atexit.register(self.close)
         threading.Thread(target=self._watch, name="raft-teacher-watchdog", daemon=True).start()
 
@@ -62,6 +64,7 @@ class Worker:
         except asyncio.CancelledError:
             taught = []
         self.teacher.cache.sync()
+        self.slices += 1
         incomplete = {self.teacher.chunk_key(c, n): t for c, t in zip(chunks, taught, strict=False) if not t.complete}
         return self.report(incomplete)
 
@@ -87,6 +90,7 @@ class Worker:
         limit = teacher.client.limit
         return SliceReport(
             pid=os.getpid(),
+            slices=self.slices,
             incomplete=incomplete,
             client=dict(teacher.client.stats),
             invalid_replies=teacher.asker.stats["invalid_replies"],

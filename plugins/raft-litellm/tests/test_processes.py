@@ -9,12 +9,15 @@ import os
 import signal
 import threading
 import time
+from collections import Counter
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
+from raft_litellm.processes import FanOut
 from raft_litellm.teacher import LiteLLMTeacher, TeacherOptions
 from raft_testing import Reply
-from raft_testing.teacher import KEY_ENV, SECRET, chunks, teacher_responder
+from raft_testing.teacher import KEY_ENV, SECRET, chunks, kind, teacher_responder
 
 from raft_core import pipeline
 from raft_core.components import RunContext
@@ -43,10 +46,16 @@ def test_two_processes_give_the_qa_of_one_and_a_live_summary(openai_server, tmp_
     respond = teacher_responder()
     summary = tmp_path / "fanout" / "generate_summary.json"
     seen: list[dict] = []
+    asked: Counter[str] = Counter()
 
     def slow(request):
         if summary.exists():
             seen.append(json.loads(summary.read_text()))
+        text = request["messages"][-1]["content"]
+        if kind(request) == "questions" and ("Chunk 0." in text or "Chunk 6." in text):
+            asked[text] += 1
+            if asked[text] % 2:  # the first ask of each run: rate limited once, in whichever process sends it
+                return Reply(status=429, body={"error": {"message": "slow down"}}, headers={"retry-after": "0"})
         return Reply(content=respond(request).content, delay=0.05)
 
     server = openai_server(slow)
@@ -54,14 +63,16 @@ def test_two_processes_give_the_qa_of_one_and_a_live_summary(openai_server, tmp_
     served = len(server.requests)
     write_jsonl(tmp_path / "fanout" / "chunks.jsonl", chunks(10))
     options = {"model": "openai/test-model", "api_base": server.base_url, "api_key_env": KEY_ENV, "concurrency": 4}
+    options["backoff"] = 0.01
     generate = {"teacher": "litellm", "questions_per_chunk": 2, "options": {**options, "processes": 2}}
     Run(load_config(overrides={"workdir": str(tmp_path / "fanout"), "generate": generate}), plugin_manager).generate()
     two = [(p["chunk_id"], p["question"], p["answer"]) for p in iter_jsonl(tmp_path / "fanout" / "qa.jsonl")]
     assert two == one and len(one) == 10 * 2
     assert len(server.requests) == 2 * served  # the same calls, none twice
     final = json.loads(summary.read_text())
-    assert final["status"] == "done" and final["processes"] == 2 and final["calls"] == served
+    assert final["status"] == "done" and final["processes"] == 2 and final["calls"] == served - 2
     assert final["concurrency"]["per_process"] == 2 and final["worker_restarts"] == 0
+    assert final["rate_limited"] == final["retries"] == 2 and final["concurrency"]["cuts"] >= 1  # from the workers
     running = [s for s in seen if s["status"] == "running"]
     assert running and 0 < running[0]["calls"] < served  # counted from the shared cache while workers ran
 
@@ -113,6 +124,14 @@ def test_a_worker_s_tripped_breaker_stops_the_stage_with_one_line(openai_server,
     assert "\n" not in str(stopped.value)
     assert len(server.requests) < 40 and time.monotonic() - started < 60  # the other worker was stopped too
     assert not multiprocessing.active_children()
+
+
+def test_an_unexpected_worker_error_is_one_line_naming_the_worker(tmp_path):
+    fanout = FanOut(make(tmp_path, "http://127.0.0.1:9/v1", concurrency=4), 2)
+    failed: Future = Future()
+    failed.set_exception(ValueError("bad row\nsecond line"))
+    with pytest.raises(RaftError, match=r"^teacher worker process failed: ValueError: bad row second line$"):
+        fanout._absorb(failed)
 
 
 @pytest.mark.parametrize(
