@@ -7,6 +7,8 @@ import json
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -14,9 +16,10 @@ from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
+import yaml
 from raft_litellm.processes import FanOut
 from raft_litellm.teacher import LiteLLMTeacher, TeacherOptions
-from raft_testing import Reply
+from raft_testing import OFFLINE_ENV, Reply
 from raft_testing.teacher import KEY_ENV, SECRET, chunks, kind, teacher_responder
 
 from raft_core import pipeline
@@ -113,6 +116,42 @@ def test_a_killed_worker_s_chunks_are_redone_without_repeating_answered_calls(op
     assert len({r["key"] for r in rows}) == len(rows) == calls  # an answered call is never sent again
     assert len(served) - calls <= 4  # repeated: only calls in flight when the pool broke (concurrency 4)
     assert teacher.summary()["calls"] == calls
+
+
+def test_a_killed_driver_takes_its_workers_with_it_and_no_call_is_repeated(openai_server, tmp_path, plugin_manager):
+    respond = teacher_responder()
+    served: list[float] = []
+
+    def slow(request):
+        served.append(time.monotonic())
+        return Reply(content=respond(request).content, delay=0.2)
+
+    server = openai_server(slow)
+    workdir = tmp_path / "run"
+    write_jsonl(workdir / "chunks.jsonl", chunks(24))
+    options = {"model": "openai/test-model", "api_base": server.base_url, "api_key_env": KEY_ENV, "concurrency": 4}
+    generate = {"teacher": "litellm", "questions_per_chunk": 2, "options": {**options, "processes": 2}}
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"workdir": str(workdir), "generate": generate}))
+    command = [str(Path(sys.executable).with_name("raft")), "generate", "--config", str(config), "--no-assemble"]
+    env = {**os.environ, **OFFLINE_ENV, KEY_ENV: SECRET}
+    driver = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    while len(served) < 16 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(driver.pid, signal.SIGKILL)
+    killed = time.monotonic()
+    driver.wait()
+    time.sleep(1.5)
+    assert 16 <= len(served) < 24 * 3 and not [t for t in served if t > killed + 0.5]  # the workers stopped
+    answered = sum(1 for r in iter_jsonl(workdir / "teacher" / "calls.jsonl") if r["kind"] == "call")
+    generate["options"]["processes"] = 1  # the rerun in this process: what matters is what the cache holds
+    summary = Run(load_config(overrides={"workdir": str(workdir), "generate": generate}), plugin_manager).generate()
+    rows = [r for r in iter_jsonl(workdir / "teacher" / "calls.jsonl") if r["kind"] == "call"]
+    assert len(rows) == len({r["key"] for r in rows}) == 24 * 3  # no answered call sent again
+    assert len(server.requests) - 24 * 3 <= 4  # only calls in flight at the kill were sent twice
+    assert summary["calls"] == 24 * 3 - answered > 0
+    assert sum(1 for _ in iter_jsonl(workdir / "qa.jsonl")) == 24 * 2
 
 
 def test_a_worker_s_tripped_breaker_stops_the_stage_with_one_line(openai_server, tmp_path):
