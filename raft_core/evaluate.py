@@ -76,13 +76,18 @@ def evaluate(run: Run) -> dict[str, Any]:
     results: list[dict[str, Any]] = []
     for spec in cfg.models:
         generator = run.generator(spec)
-        for k in cfg.top_k:
-            conversations = [
-                prompt.messages(q["question"], chunks) for q, chunks in zip(questions, retrieved[k], strict=True)
-            ]
-            with run.context.progress(f"{spec.name} top_k={k}", len(conversations)):
-                outputs = generator.generate(conversations)
-            failures = generator_failures(generator)
+        conversations = [  # every top_k in one call: a batching generator fills its batches better
+            prompt.messages(q["question"], chunks)
+            for k in cfg.top_k
+            for q, chunks in zip(questions, retrieved[k], strict=True)
+        ]
+        with run.context.progress(f"{spec.name} top_k={','.join(map(str, cfg.top_k))}", len(conversations)):
+            all_outputs = generator.generate(conversations)
+        all_failures = generator_failures(generator)
+        for position, k in enumerate(cfg.top_k):
+            start = position * len(questions)
+            outputs = all_outputs[start : start + len(questions)]
+            failures = {i - start: e for i, e in all_failures.items() if start <= i < start + len(questions)}
             if failures:
                 console.print(
                     f"[yellow]warning:[/] {spec.name} top_k={k}: {len(failures)} of {len(outputs)} questions got no "

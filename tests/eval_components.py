@@ -48,7 +48,7 @@ class MarkedLayout(Layout):
 
 class CannedGenerator(Generator):
     """Canned answers by model name: 'raft' answers (all, given 2+ documents), 'base' guesses and refuses,
-    'flaky' fails item 1 (listed in ``failures``)."""
+    'flaky' fails the question about item one (listed in ``failures``) at every top_k."""
 
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")
@@ -68,7 +68,7 @@ class CannedGenerator(Generator):
                 outputs.append("<ANSWER>: The documents do not contain the answer." if refuse else right)
             elif model == "base":
                 outputs.append([right, "<ANSWER>: purple", "I don't know.", "<ANSWER>: I don't know"][position])
-            elif model == "flaky" and index == 1:
+            elif model == "flaky" and position == 1:
                 self.failures.append(ItemFailure(index, "timeout after 3 retries"))
                 outputs.append("")
             else:

@@ -150,6 +150,8 @@ def test_held_out_split_recall_failures_and_escaping(tmp_path, plugin_manager, r
     failed = flaky["details"][1]
     assert failed["scores"] == {"test-exact": None} and failed["error"] == "timeout after 3 retries"
     assert not failed["refusal"]
+    at_4 = report["runs"][1]  # both top_k went through one generate call: each run gets its own failures
+    assert at_4["top_k"] == 4 and at_4["failures"] == 1 and at_4["details"][1]["error"] == failed["error"]
     # the failed item is never sent to the judge nor counted as unscored or as 0
     assert all(questions[1] not in seen for seen in components.SEEN) and len(components.SEEN) == 2
     metric = flaky["metrics"]["test-exact"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
@@ -17,7 +18,7 @@ from raft_transformers.options import ModelOptions
 from raft_transformers.repair import repair_answer
 
 if TYPE_CHECKING:
-    from raft_transformers.chat import ChatModel, Messages
+    from raft_transformers.chat import ChatModel, Messages, Stop
 
 EXAMPLE_CHUNK = (
     "The Eiffel Tower is a wrought-iron lattice tower in Paris, France. It was designed by Gustave Eiffel's "
@@ -34,6 +35,12 @@ EXAMPLE_ANSWER = (
 
 class TeacherOptions(ModelOptions):
     few_shot: bool = Field(True, description="Show one worked example before each prompt (small models need it).")
+    question_tokens: int = Field(
+        32,
+        ge=1,
+        description="New tokens a question call may use per question asked (at most max_new_tokens): questions "
+        "are short, and a reply that has not listed them by then is rambling.",
+    )
 
 
 class TransformersTeacher(Teacher):
@@ -43,6 +50,8 @@ class TransformersTeacher(Teacher):
     ``<workdir>/teacher/calls.jsonl`` (:class:`raft_core.calls.CallCache`), keyed by a hash of model,
     generation settings and prompt: a killed run resumes without regenerating.
     Answers lacking ``<ANSWER>:`` or a verbatim quote are repaired (see :mod:`raft_transformers.repair`).
+    A question reply stops once it lists its N questions (at most N x ``question_tokens`` new tokens), an answer
+    once its ``<ANSWER>:`` line is finished, so one rambling row does not keep a whole batch decoding.
     """
 
     Options = TeacherOptions
@@ -95,8 +104,12 @@ class TransformersTeacher(Teacher):
     @property
     def settings(self) -> dict[str, Any]:
         """Generation settings that change a reply (part of every cache key); the dtype as resolved from auto."""
-        settings = self.options.model_dump(include={"max_new_tokens", "temperature", "few_shot"})
+        settings = self.options.model_dump(include={"max_new_tokens", "temperature", "few_shot", "question_tokens"})
         return settings | {"dtype": self.compute["dtype"]}
+
+    def question_budget(self, n: int) -> int:
+        """New tokens a call asking ``n`` questions may use."""
+        return min(self.options.max_new_tokens, n * self.options.question_tokens)
 
     def chunk_key(self, chunk: Chunk, n: int) -> str:
         """Key of a finished chunk: its id and text, N and the settings."""
@@ -133,14 +146,19 @@ class TransformersTeacher(Teacher):
                             yield self._count(QAPair.from_dict(row))
                     advance()
 
-    def _complete(self, conversations: list[Messages], cache: CallCache) -> list[str | None]:
-        """Model replies to ``conversations`` (cached ones reused); ``None`` marks a failed generation."""
+    def _complete(
+        self, conversations: list[Messages], cache: CallCache, stop: Stop, max_new_tokens: int | None = None
+    ) -> list[str | None]:
+        """Model replies to ``conversations`` (cached ones reused); ``None`` marks a failed generation. A reply
+        ends once ``stop(text)`` holds (or at ``max_new_tokens``, default the option)."""
         model = self.options.model
         keys = [call_key(model, c, self.settings) for c in conversations]
         missing = [i for i, k in enumerate(keys) if ("call", k) not in cache]
         self.stats["cache_hits"] += len(keys) - len(missing)
         if missing:
-            texts, failures = self.chat.generate([conversations[i] for i in missing], self.options.batch_size)
+            texts, failures = self.chat.generate(
+                [conversations[i] for i in missing], self.options.batch_size, stop=stop, max_new_tokens=max_new_tokens
+            )
             self.stats["calls"] += len(missing)
             self.stats["failed_calls"] += len(failures)
             failed = {j for j, _ in failures}
@@ -154,10 +172,15 @@ class TransformersTeacher(Teacher):
 
     def _teach(self, chunks: list[Chunk], n: int, cache: CallCache) -> None:
         """Question and answer calls for ``chunks``; each fully answered chunk is recorded in the cache."""
-        replies = self._complete([self.question_messages(c.text, n) for c in chunks], cache)
+        replies = self._complete(
+            [self.question_messages(c.text, n) for c in chunks],
+            cache,
+            partial(questions_complete, n=n),
+            self.question_budget(n),
+        )
         questions = [_questions(r, n) if r is not None else [] for r in replies]
         asked = [(c, q) for c, qs in zip(chunks, questions, strict=True) for q in qs]
-        answers = iter(self._complete([self.answer_messages(c.text, q) for c, q in asked], cache))
+        answers = iter(self._complete([self.answer_messages(c.text, q) for c, q in asked], cache, answer_complete))
         for chunk, reply, chunk_questions in zip(chunks, replies, questions, strict=True):
             chunk_answers = [next(answers) for _ in chunk_questions]
             if reply is None or None in chunk_answers:
@@ -230,7 +253,8 @@ class TransformersTeacher(Teacher):
             "cached_chunks": len(chunks) - len(todo),
             "calls": calls,
             "prompt_tokens": tokens,
-            "max_completion_tokens": calls * self.options.max_new_tokens,
+            "max_completion_tokens": len(todo) * self.question_budget(questions_per_chunk)
+            + len(todo) * questions_per_chunk * self.options.max_new_tokens,
             "cost": 0.0,
         }
 
@@ -238,3 +262,15 @@ class TransformersTeacher(Teacher):
 def _questions(reply: str, n: int) -> list[str]:
     """The first ``n`` lines of ``reply`` that are questions (small models mix in statements)."""
     return [q for q in prompts.parse_questions(reply, limit=10 * n + 10) if q.endswith("?")][:n]
+
+
+def questions_complete(text: str, n: int) -> bool:
+    """Whether a question reply decoded so far already holds its ``n`` questions on finished lines (what
+    follows cannot change which questions are kept)."""
+    return len(_questions(text[: text.rfind("\n") + 1], n)) >= n
+
+
+def answer_complete(text: str) -> bool:
+    """Whether an answer reply decoded so far has finished its ``<ANSWER>:`` line (the answer format's end)."""
+    _, tag, rest = text.partition(prompts.ANSWER_TAG)
+    return bool(tag) and "\n" in rest.lstrip()

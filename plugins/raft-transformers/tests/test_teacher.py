@@ -170,3 +170,52 @@ def test_repair_is_deterministic():
     fixed, repairs = repair_answer(f"{BEGIN_QUOTE}Alpha is second.{END_QUOTE}", chunk)
     assert repairs == ["answer_tag", "quote"] and fixed.startswith(f"{BEGIN_QUOTE}Alpha is first.{END_QUOTE}")
     assert fixed.endswith(f"{ANSWER_TAG} Alpha is second.")
+
+
+RAMBLING = [
+    "What is the warranty?\n\nThe warranty lasts two years. What is covered? Everything.\nIs it long?\nMore?",
+    "1. How long is the warranty?\n2. How long is the warranty?\nThe lamp.\n3) Who made it?\nWhen?",
+    "Who designed the lamp?",
+    *QUESTIONS.values(),
+]
+
+
+@pytest.mark.parametrize("full", RAMBLING)
+def test_a_question_reply_stops_where_its_questions_are_known(full):
+    from raft_transformers.teacher import _questions, questions_complete
+
+    for n in (1, 2, 3):
+        cuts = [full[:end] for end in range(len(full) + 1) if questions_complete(full[:end], n)]
+        for cut in cuts:  # decoding stops at the first; whatever followed would not change the questions
+            assert _questions(cut.strip(), n) == _questions(full.strip(), n), (cut, n)
+        if cuts:
+            assert len(cuts[0]) < len(full) and cuts[0].endswith("\n")
+
+
+def test_an_answer_reply_stops_at_the_end_of_its_answer_line():
+    from raft_transformers.teacher import answer_complete
+
+    reply = f"The context says {BEGIN_QUOTE}two years{END_QUOTE}.\n{ANSWER_TAG} Two years.\nThe question asks"
+    ends = [end for end in range(len(reply) + 1) if answer_complete(reply[:end])]
+    assert reply[: ends[0]].endswith(f"{ANSWER_TAG} Two years.\n")
+    assert not answer_complete(f"{ANSWER_TAG}\n") and answer_complete(f"{ANSWER_TAG}\nTwo years.\n")
+    assert not answer_complete("No tag here.\nNone at all.\n")
+
+
+def test_question_calls_get_a_short_budget_and_every_call_a_stop(plugin_manager, tmp_path, tiny_model):
+    teacher = build(plugin_manager, tmp_path, tiny_model, max_new_tokens=100, question_tokens=12)
+    scripted(teacher.chat, [])
+    teacher.chat.segment_tokens = 1000  # one generate call per batch: its budget is the call's
+    seen = []
+    scripted_generate = teacher.chat.model.generate
+
+    def generate(input_ids, **kwargs):
+        seen.append((len(input_ids), kwargs["max_new_tokens"], len(kwargs["stopping_criteria"])))
+        return scripted_generate(input_ids, **kwargs)
+
+    teacher.chat.model.generate = generate
+    assert len(list(teacher.generate(CHUNKS, 2))) == 3
+    assert seen == [(2, 24, 1), (4, 100, 1)]  # 2 questions x 12 tokens, then the answers' full budget
+    assert teacher.estimate(CHUNKS, 2)["max_completion_tokens"] == 0  # all cached now
+    fresh = build(plugin_manager, tmp_path / "fresh", tiny_model, max_new_tokens=100, question_tokens=12)
+    assert fresh.estimate(CHUNKS, 2)["max_completion_tokens"] == 2 * 24 + 4 * 100
