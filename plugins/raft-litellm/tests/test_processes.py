@@ -55,22 +55,22 @@ def test_two_processes_give_the_qa_of_one_and_a_live_summary(openai_server, tmp_
         if summary.exists():
             seen.append(json.loads(summary.read_text()))
         text = request["messages"][-1]["content"]
-        if kind(request) == "questions" and ("Chunk 0." in text or "Chunk 6." in text):
+        if kind(request) == "questions" and ("Chunk 3." in text or "Chunk 12." in text):
             asked[text] += 1
             if asked[text] % 2:  # the first ask of each run: rate limited once, in whichever process sends it
                 return Reply(status=429, body={"error": {"message": "slow down"}}, headers={"retry-after": "0"})
-        return Reply(content=respond(request).content, delay=0.05)
+        return Reply(content=respond(request).content, delay=0.2)  # long enough for the driver to poll
 
     server = openai_server(slow)
-    one = pairs(make(tmp_path / "one", server.base_url, concurrency=4, processes=1), 10)
+    one = pairs(make(tmp_path / "one", server.base_url, concurrency=4, processes=1), 16)
     served = len(server.requests)
-    write_jsonl(tmp_path / "fanout" / "chunks.jsonl", chunks(10))
+    write_jsonl(tmp_path / "fanout" / "chunks.jsonl", chunks(16))
     options = {"model": "openai/test-model", "api_base": server.base_url, "api_key_env": KEY_ENV, "concurrency": 4}
     options["backoff"] = 0.01
     generate = {"teacher": "litellm", "questions_per_chunk": 2, "options": {**options, "processes": 2}}
     Run(load_config(overrides={"workdir": str(tmp_path / "fanout"), "generate": generate}), plugin_manager).generate()
     two = [(p["chunk_id"], p["question"], p["answer"]) for p in iter_jsonl(tmp_path / "fanout" / "qa.jsonl")]
-    assert two == one and len(one) == 10 * 2
+    assert two == one and len(one) == 16 * 2
     assert len(server.requests) == 2 * served  # the same calls, none twice
     final = json.loads(summary.read_text())
     assert final["status"] == "done" and final["processes"] == 2 and final["calls"] == served - 2
