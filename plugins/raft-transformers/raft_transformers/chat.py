@@ -110,8 +110,9 @@ class ChatModel:
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
             streamer = _RowStreamer(self.tokenizer, batch, on_text) if on_text else None
+            ended = _Tally(advance)
             try:
-                replies = self._generate([rows[i] for i in batch], prefix, streamer, **settings)
+                replies = self._generate([rows[i] for i in batch], prefix, streamer, ended=ended, **settings)
             except Exception:  # noqa: BLE001 - retried one by one below to isolate the failing items
                 replies = []
                 for i in batch:
@@ -122,7 +123,7 @@ class ChatModel:
                         failures.append((i, f"{type(exc).__name__}: {exc}"))
             for i, reply in zip(batch, replies, strict=True):
                 outputs[i] = reply
-            advance(len(batch))
+            advance(len(batch) - ended.total)
         return outputs, sorted(failures)
 
     def encode(self, messages: Messages) -> list[int]:
@@ -155,12 +156,13 @@ class ChatModel:
         *,
         stop: Stop | None,
         max_new_tokens: int,
+        ended: Callable[[int], Any] = lambda n: None,
     ) -> list[str]:
         """Decode ``rows`` as one batch laid out ``[prefix][padding][rest of the row]``, the prefix's keys and
         values reused (positions follow the attention mask, so padding in the middle changes nothing).
 
         Decoding goes in segments of :attr:`segment_tokens`; after each, the rows that ended leave the batch (and
-        its key/value cache), so the rows still decoding no longer carry them.
+        its key/value cache), so the rows still decoding no longer carry them; ``ended(n)`` hears how many left.
         """
         import torch
         from transformers import DynamicCache
@@ -194,14 +196,15 @@ class ChatModel:
                     **sampling,
                 )
             new = output[:, width:].tolist()
-            ended = [
+            finished = [
                 len(new[r]) >= max_new_tokens or bool(ends & set(new[r][done:])) or (criteria and criteria.done[r])
                 for r in range(len(live))
             ]
             for r, row in enumerate(live):
-                if ended[r]:
+                if finished[r]:
                     replies[row] = new[r]
-            keep = [r for r in range(len(live)) if not ended[r]]
+            keep = [r for r in range(len(live)) if not finished[r]]
+            ended(len(live) - len(keep))
             if keep and len(keep) < len(live):
                 cache.batch_select_indices(torch.tensor(keep, device=device))
             live, ids = [live[r] for r in keep], output[keep]
@@ -218,6 +221,18 @@ def _eos_ids(model: Any) -> set[int]:
 def _cache_argument(function: Callable[..., Any]) -> str:
     """The name of the key/value cache argument: ``cache`` in recent transformers, ``past_key_values`` before."""
     return "cache" if "cache" in inspect.signature(function).parameters else "past_key_values"
+
+
+class _Tally:
+    """``advance`` that also keeps the sum of what it passed on."""
+
+    def __init__(self, advance: Callable[[int], Any]) -> None:
+        self.advance = advance
+        self.total = 0
+
+    def __call__(self, n: int) -> None:
+        self.total += n
+        self.advance(n)
 
 
 class _Prefix:

@@ -147,18 +147,29 @@ class TransformersTeacher(Teacher):
                     advance()
 
     def _complete(
-        self, conversations: list[Messages], cache: CallCache, stop: Stop, max_new_tokens: int | None = None
+        self,
+        kind: str,
+        conversations: list[Messages],
+        cache: CallCache,
+        stop: Stop,
+        max_new_tokens: int | None = None,
     ) -> list[str | None]:
         """Model replies to ``conversations`` (cached ones reused); ``None`` marks a failed generation. A reply
-        ends once ``stop(text)`` holds (or at ``max_new_tokens``, default the option)."""
+        ends once ``stop(text)`` holds (or at ``max_new_tokens``, default the option). Progress counts replies
+        as they end, as ``kind`` (``question`` or ``answer``) calls."""
         model = self.options.model
         keys = [call_key(model, c, self.settings) for c in conversations]
         missing = [i for i, k in enumerate(keys) if ("call", k) not in cache]
         self.stats["cache_hits"] += len(keys) - len(missing)
         if missing:
-            texts, failures = self.chat.generate(
-                [conversations[i] for i in missing], self.options.batch_size, stop=stop, max_new_tokens=max_new_tokens
-            )
+            with self.context.progress(f"Teacher {kind} calls", len(missing)) as advance:
+                texts, failures = self.chat.generate(
+                    [conversations[i] for i in missing],
+                    self.options.batch_size,
+                    advance,
+                    stop=stop,
+                    max_new_tokens=max_new_tokens,
+                )
             self.stats["calls"] += len(missing)
             self.stats["failed_calls"] += len(failures)
             failed = {j for j, _ in failures}
@@ -173,6 +184,7 @@ class TransformersTeacher(Teacher):
     def _teach(self, chunks: list[Chunk], n: int, cache: CallCache) -> None:
         """Question and answer calls for ``chunks``; each fully answered chunk is recorded in the cache."""
         replies = self._complete(
+            "question",
             [self.question_messages(c.text, n) for c in chunks],
             cache,
             partial(questions_complete, n=n),
@@ -180,7 +192,8 @@ class TransformersTeacher(Teacher):
         )
         questions = [_questions(r, n) if r is not None else [] for r in replies]
         asked = [(c, q) for c, qs in zip(chunks, questions, strict=True) for q in qs]
-        answers = iter(self._complete([self.answer_messages(c.text, q) for c, q in asked], cache, answer_complete))
+        answering = [self.answer_messages(c.text, q) for c, q in asked]
+        answers = iter(self._complete("answer", answering, cache, answer_complete))
         for chunk, reply, chunk_questions in zip(chunks, replies, questions, strict=True):
             chunk_answers = [next(answers) for _ in chunk_questions]
             if reply is None or None in chunk_answers:

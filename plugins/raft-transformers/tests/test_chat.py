@@ -74,10 +74,16 @@ def test_rows_that_ended_leave_the_batch_and_the_others_decode_on_unchanged(chat
     monkeypatch.setattr(chat.model, "generate", counting)
     monkeypatch.setattr(chat, "segment_tokens", 2)
     pieces: dict[int, str] = {}
+    progress: list[int] = []
     in_segments, _ = chat.generate(
-        CONVERSATIONS, batch_size=3, stop=stop, on_text=lambda i, t: pieces.__setitem__(i, pieces.get(i, "") + t)
+        CONVERSATIONS,
+        batch_size=3,
+        advance=progress.append,
+        stop=stop,
+        on_text=lambda i, t: pieces.__setitem__(i, pieces.get(i, "") + t),
     )
     assert in_segments == whole
+    assert sum(progress) == 3 and len([n for n in progress if n]) >= 2, "progress counts rows as they end"
     assert batches[0] == 3 and batches[-1] < 3 and batches == sorted(batches, reverse=True), batches
     for i, reply in enumerate(whole):  # (an incomplete character at the very end is never streamed)
         assert pieces.get(i, "").strip() == reply.rstrip("\ufffd").strip(), "streamed text follows its row"
