@@ -25,24 +25,30 @@ RECIPES: dict[str, list[str]] = {
     "A": [],  # LoRA r16, lr 1e-3, 20 steps of 8, P=0.8, 2 bm25 distractors, CoT with quotes, answer-only loss
     "B-lr3e-4": ["--lr", "3e-4", "--arms", "base", "raft"],
     "C-short": ["--answers", "short", "--arms", "base", "raft"],
+    "D-1ep": ["--steps", "48", "--max-questions", "96", "--top-k", "3", "5"],  # one epoch of the 384 train examples
 }
 
 
 def table(results: dict[str, dict]) -> tuple[str, list[dict]]:
-    """Markdown table and rows: per recipe, answer-correct of each arm and RAFT's paired differences."""
+    """Markdown table and rows: per recipe and top_k, answer-correct of each arm and RAFT's paired differences."""
     rows = []
     for tag, result in sorted(results.items()):
-        runs = {r["model"]: r for r in result["runs"]}
-        diffs = {(c["a"], c["b"]): c for c in result["comparisons"] if c["metric"] == "answer-correct"}
-        row = {"tag": tag, "recipe": result["recipe"]["key"], "questions": result["held_out_questions"]}
-        for arm in ("base", "dsf", "raft"):
-            metric = runs.get(arm, {}).get("metrics", {}).get("answer-correct")
-            row[arm] = metric["score"] if metric else None
-        for other in ("base", "dsf"):
-            c = diffs.get(("raft", other))
-            row[f"raft-{other}"] = [c["diff"], *(c["ci95"] or [None, None])] if c else None
-        row["raft answer-tag"] = runs.get("raft", {}).get("metrics", {}).get("answer-tag", {}).get("score")
-        rows.append(row)
+        for k in sorted({r["top_k"] for r in result["runs"]}):
+            runs = {r["model"]: r for r in result["runs"] if r["top_k"] == k}
+            diffs = {
+                (c["a"], c["b"]): c
+                for c in result["comparisons"]
+                if c["metric"] == "answer-correct" and c["top_k"] == k
+            }
+            row = {"tag": tag, "recipe": result["recipe"]["key"], "questions": result["held_out_questions"], "top_k": k}
+            for arm in ("base", "dsf", "raft"):
+                metric = runs.get(arm, {}).get("metrics", {}).get("answer-correct")
+                row[arm] = metric["score"] if metric else None
+            for other in ("base", "dsf"):
+                c = diffs.get(("raft", other))
+                row[f"raft-{other}"] = [c["diff"], *(c["ci95"] or [None, None])] if c else None
+            row["raft answer-tag"] = runs.get("raft", {}).get("metrics", {}).get("answer-tag", {}).get("score")
+            rows.append(row)
 
     def cell(value: object) -> str:
         if value is None:
