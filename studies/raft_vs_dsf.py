@@ -55,7 +55,7 @@ class Recipe:
     method: str = "lora"
     lora_r: int = 16
     lr: float = 1e-3
-    steps: int = 20
+    steps: int = 48  # one epoch of the 384 train examples (recipe D-1ep of recipe_search.py)
     batch: int = 8
     oracle_p: float = 0.8
     distractors: int = 2
