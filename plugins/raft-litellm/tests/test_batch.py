@@ -25,11 +25,6 @@ from raft_core.io import iter_jsonl, write_jsonl
 RAFT = str(Path(sys.executable).with_name("raft"))
 
 
-@pytest.fixture(autouse=True)
-def _api_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(KEY_ENV, SECRET)
-
-
 @pytest.fixture
 def batch_server():
     servers: list[BatchServer] = []

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 from raft_litellm.teacher import TOKENS_PER_ANSWER, TOKENS_PER_QUESTION, LiteLLMTeacher, TeacherOptions
-from raft_testing.teacher import KEY_ENV, SECRET, chunks, teacher_responder
+from raft_testing.teacher import KEY_ENV, chunks, teacher_responder
 
 from raft_core.components import RunContext
-
-
-@pytest.fixture(autouse=True)
-def _api_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(KEY_ENV, SECRET)
 
 
 def make(tmp_path, base_url: str, **options) -> LiteLLMTeacher:

@@ -12,30 +12,17 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 import yaml
 from raft_litellm.limiter import AdaptiveLimit, parse_duration, parse_retry_after
-from raft_litellm.teacher import LiteLLMTeacher, TeacherOptions
 from raft_testing import OFFLINE_ENV, Reply
 from raft_testing.teacher import KEY_ENV, SECRET, chunks, teacher_responder
 
 from raft_core import pipeline
-from raft_core.components import RunContext
 from raft_core.config import load_config
 from raft_core.io import write_jsonl
 from raft_core.pipeline import Run
 
 RAFT = str(Path(sys.executable).with_name("raft"))
-
-
-@pytest.fixture(autouse=True)
-def _api_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(KEY_ENV, SECRET)
-
-
-def make(workdir: Path, base_url: str, **options) -> LiteLLMTeacher:
-    settings = {"model": "openai/test-model", "api_base": base_url, "api_key_env": KEY_ENV, "backoff": 0.01}
-    return LiteLLMTeacher(TeacherOptions(**{**settings, **options}), RunContext(workdir=workdir))
 
 
 def test_aimd_halves_once_per_burst_and_grows_back():
@@ -70,7 +57,7 @@ def test_retry_after_and_reset_headers_are_parsed():
     assert parse_duration("3 days") is None and parse_duration(None) is None
 
 
-def test_a_storm_of_429_cuts_concurrency_and_retry_after_holds_every_call(openai_server, tmp_path):
+def test_a_storm_of_429_cuts_concurrency_and_retry_after_holds_every_call(openai_server, tmp_path, make_teacher):
     lock = threading.Lock()
     state = {"now": 0, "limited": 0, "storm_end": None}
     levels: list[int] = []  # calls in flight as each successful call arrives
@@ -92,7 +79,7 @@ def test_a_storm_of_429_cuts_concurrency_and_retry_after_holds_every_call(openai
         return respond(request)
 
     server = openai_server(storm)
-    teacher = make(tmp_path, server.base_url, concurrency=8, max_retries=3)
+    teacher = make_teacher(tmp_path, server.base_url, concurrency=8, max_retries=3)
     assert len(list(teacher.generate(chunks(8), 2))) == 16
     summary = teacher.summary()
     assert summary["rate_limited"] == 6 and summary["concurrency"]["cuts"] >= 1
@@ -103,7 +90,7 @@ def test_a_storm_of_429_cuts_concurrency_and_retry_after_holds_every_call(openai
     assert max(levels) > max(levels[:6]), "and the limit grows back"
 
 
-def test_remaining_requests_zero_waits_for_the_reset(openai_server, tmp_path):
+def test_remaining_requests_zero_waits_for_the_reset(openai_server, tmp_path, make_teacher):
     respond = teacher_responder()
     arrivals: list[float] = []
 
@@ -115,15 +102,17 @@ def test_remaining_requests_zero_waits_for_the_reset(openai_server, tmp_path):
         return reply
 
     server = openai_server(exhausted)
-    teacher = make(tmp_path, server.base_url, concurrency=4)
+    teacher = make_teacher(tmp_path, server.base_url, concurrency=4)
     assert len(list(teacher.generate(chunks(1), 2))) == 2
     assert arrivals[1] - arrivals[0] >= 0.55
     assert teacher.summary()["concurrency"]["pauses"] == 1
 
 
-def test_a_hung_attempt_is_cancelled_and_the_deadline_ends_the_retries(openai_server, tmp_path):
+def test_a_hung_attempt_is_cancelled_and_the_deadline_ends_the_retries(openai_server, tmp_path, make_teacher):
     server = openai_server(lambda request: Reply(content="late", delay=3))
-    teacher = make(tmp_path, server.base_url, timeout=0.2, max_retries=100, deadline=1.0, breaker_threshold=None)
+    teacher = make_teacher(
+        tmp_path, server.base_url, timeout=0.2, max_retries=100, deadline=1.0, breaker_threshold=None
+    )
     started = time.monotonic()
     assert list(teacher.generate(chunks(1), 2)) == []
     assert 0.9 < time.monotonic() - started < 2.5  # the deadline, not 100 retries of 3 s each

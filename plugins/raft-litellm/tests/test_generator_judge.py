@@ -6,15 +6,10 @@ import pytest
 from raft_litellm.generator import GeneratorOptions, LiteLLMGenerator
 from raft_litellm.judge import JudgeOptions, LLMJudge
 from raft_testing import Reply
-from raft_testing.teacher import KEY_ENV, SECRET
+from raft_testing.teacher import KEY_ENV
 
 from raft_core.components import RunContext
 from raft_core.errors import RaftError
-
-
-@pytest.fixture(autouse=True)
-def _api_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(KEY_ENV, SECRET)
 
 
 def settings(base_url: str) -> dict:

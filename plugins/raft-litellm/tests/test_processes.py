@@ -18,33 +18,24 @@ from pathlib import Path
 import pytest
 import yaml
 from raft_litellm.processes import FanOut
-from raft_litellm.teacher import LiteLLMTeacher, TeacherOptions
+from raft_litellm.teacher import LiteLLMTeacher
 from raft_testing import OFFLINE_ENV, Reply
 from raft_testing.teacher import KEY_ENV, SECRET, chunks, kind, teacher_responder
 
 from raft_core import pipeline
-from raft_core.components import RunContext
 from raft_core.config import load_config
 from raft_core.errors import RaftError, StageStopped
 from raft_core.io import iter_jsonl, write_jsonl
 from raft_core.pipeline import Run
 
 
-@pytest.fixture(autouse=True)
-def _api_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(KEY_ENV, SECRET)
-
-
-def make(workdir: Path, base_url: str, **options) -> LiteLLMTeacher:
-    settings = {"model": "openai/test-model", "api_base": base_url, "api_key_env": KEY_ENV, "backoff": 0.01}
-    return LiteLLMTeacher(TeacherOptions(**{**settings, **options}), RunContext(workdir=workdir))
-
-
 def pairs(teacher: LiteLLMTeacher, count: int) -> list[tuple[str, str, str]]:
     return [(p.chunk_id, p.question, p.answer) for p in teacher.generate(chunks(count), 2)]
 
 
-def test_two_processes_give_the_qa_of_one_and_a_live_summary(openai_server, tmp_path, plugin_manager, monkeypatch):
+def test_two_processes_give_the_qa_of_one_and_a_live_summary(
+    openai_server, tmp_path, plugin_manager, monkeypatch, make_teacher
+):
     monkeypatch.setattr(pipeline, "SUMMARY_SECONDS", 0.0)
     respond = teacher_responder()
     summary = tmp_path / "fanout" / "generate_summary.json"
@@ -62,7 +53,7 @@ def test_two_processes_give_the_qa_of_one_and_a_live_summary(openai_server, tmp_
         return Reply(content=respond(request).content, delay=0.2)  # long enough for the driver to poll
 
     server = openai_server(slow)
-    one = pairs(make(tmp_path / "one", server.base_url, concurrency=4, processes=1), 16)
+    one = pairs(make_teacher(tmp_path / "one", server.base_url, concurrency=4, processes=1), 16)
     served = len(server.requests)
     write_jsonl(tmp_path / "fanout" / "chunks.jsonl", chunks(16))
     options = {"model": "openai/test-model", "api_base": server.base_url, "api_key_env": KEY_ENV, "concurrency": 4}
@@ -80,7 +71,7 @@ def test_two_processes_give_the_qa_of_one_and_a_live_summary(openai_server, tmp_
     assert running and 0 < running[0]["calls"] < served  # counted from the shared cache while workers ran
 
 
-def test_a_killed_worker_s_chunks_are_redone_without_repeating_answered_calls(openai_server, tmp_path):
+def test_a_killed_worker_s_chunks_are_redone_without_repeating_answered_calls(openai_server, tmp_path, make_teacher):
     respond = teacher_responder()
     served: list[str] = []
     lock = threading.Lock()
@@ -91,7 +82,7 @@ def test_a_killed_worker_s_chunks_are_redone_without_repeating_answered_calls(op
         return Reply(content=respond(request).content, delay=0.1)
 
     server = openai_server(slow)
-    one = pairs(make(tmp_path / "one", server.base_url, concurrency=4, processes=1), 12)
+    one = pairs(make_teacher(tmp_path / "one", server.base_url, concurrency=4, processes=1), 12)
     calls = len(served)
     served.clear()
     killed: list[int] = []
@@ -107,7 +98,7 @@ def test_a_killed_worker_s_chunks_are_redone_without_repeating_answered_calls(op
 
     killer = threading.Thread(target=kill_a_worker, daemon=True)
     killer.start()
-    teacher = make(tmp_path / "two", server.base_url, concurrency=4, processes=2)
+    teacher = make_teacher(tmp_path / "two", server.base_url, concurrency=4, processes=2)
     two = pairs(teacher, 12)
     killer.join()
     assert killed and teacher.summary()["worker_restarts"] == 1
@@ -154,9 +145,9 @@ def test_a_killed_driver_takes_its_workers_with_it_and_no_call_is_repeated(opena
     assert sum(1 for _ in iter_jsonl(workdir / "qa.jsonl")) == 24 * 2
 
 
-def test_a_worker_s_tripped_breaker_stops_the_stage_with_one_line(openai_server, tmp_path):
+def test_a_worker_s_tripped_breaker_stops_the_stage_with_one_line(openai_server, tmp_path, make_teacher):
     server = openai_server(lambda request: Reply(status=401, body={"error": {"message": "bad key"}}))
-    teacher = make(tmp_path, server.base_url, concurrency=4, processes=2, max_retries=0)
+    teacher = make_teacher(tmp_path, server.base_url, concurrency=4, processes=2, max_retries=0)
     started = time.monotonic()
     with pytest.raises(StageStopped, match="authentication failed for openai/test-model") as stopped:
         pairs(teacher, 40)
@@ -165,8 +156,8 @@ def test_a_worker_s_tripped_breaker_stops_the_stage_with_one_line(openai_server,
     assert not multiprocessing.active_children()
 
 
-def test_an_unexpected_worker_error_is_one_line_naming_the_worker(tmp_path):
-    fanout = FanOut(make(tmp_path, "http://127.0.0.1:9/v1", concurrency=4), 2)
+def test_an_unexpected_worker_error_is_one_line_naming_the_worker(tmp_path, make_teacher):
+    fanout = FanOut(make_teacher(tmp_path, "http://127.0.0.1:9/v1", concurrency=4), 2)
     failed: Future = Future()
     failed.set_exception(ValueError("bad row\nsecond line"))
     with pytest.raises(RaftError, match=r"^teacher worker process failed: ValueError: bad row second line$"):

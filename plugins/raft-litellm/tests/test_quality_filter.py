@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from raft_litellm.quality import QualityFilter
 from raft_testing import Reply
-from raft_testing.teacher import KEY_ENV, SECRET
+from raft_testing.teacher import KEY_ENV
 
 from raft_core.components import RunContext
 from raft_core.records import Chunk, QAPair
-
-
-@pytest.fixture(autouse=True)
-def _api_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(KEY_ENV, SECRET)
 
 
 def test_low_scores_are_dropped_and_unscorable_pairs_kept(openai_server, tmp_path):
