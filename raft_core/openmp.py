@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 
+from raft_core.cpus import usable_cores
+
 
 def busy_wait_policy(cores: int | None = None) -> str | None:
     """Set ``OMP_WAIT_POLICY=PASSIVE`` (for this process and its children) when the 1-minute load average is
@@ -26,7 +28,7 @@ def busy_wait_policy(cores: int | None = None) -> str | None:
     except (AttributeError, OSError):  # not available on this platform
         return None
     if cores is None:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        cores = usable_cores()
     if load < cores:
         return None
     os.environ["OMP_WAIT_POLICY"] = "PASSIVE"

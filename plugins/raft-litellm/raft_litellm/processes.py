@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, wait
@@ -27,6 +26,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
 from raft_core.costs import Ledger, ModelUsage
+from raft_core.cpus import usable_cores
 from raft_core.errors import RaftError
 from raft_core.records import Chunk
 from raft_litellm import worker
@@ -41,13 +41,6 @@ POLL_SECONDS = 0.2  # how often the driver reads the cache for rows the workers 
 MAX_RESTARTS = 2  # new pools after a worker died, before the stage gives up
 
 
-def usable_cpus() -> int:
-    """Cores this process may run on (its affinity mask where the OS has one)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
 def resolve_processes(options: TeacherOptions) -> int:
     """``processes`` as a number: ``auto`` is 1 with ``batch_api``, on 2 cores or fewer, or at concurrency up to
     :data:`LOOP_CONCURRENCY`; else one process per that many calls in flight, at most one less than the cores."""
@@ -55,7 +48,7 @@ def resolve_processes(options: TeacherOptions) -> int:
         return options.processes
     if options.batch_api:
         return 1
-    return max(1, min(usable_cpus() - 1, math.ceil(options.concurrency / LOOP_CONCURRENCY)))
+    return max(1, min(usable_cores() - 1, math.ceil(options.concurrency / LOOP_CONCURRENCY)))
 
 
 class FanOut:

@@ -8,11 +8,11 @@ bf16 did not finish 23 matmuls in 2 minutes), so ``auto`` picks float32 there.
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
 from raft_core.console import console
+from raft_core.cpus import usable_cores
 from raft_core.errors import RaftError
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -79,32 +79,6 @@ def choose_dtype(requested: str = "auto", device: str | None = None) -> tuple[st
     if requested == "float16" and not cuda:
         console.print("[yellow]warning:[/] dtype float16 was asked for on the CPU: slow and unstable there")
     return requested, f"asked for ({where})"
-
-
-def usable_cores() -> int:
-    """The cores this process may use: its CPU affinity, capped by a cgroup CPU quota (containers)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    quota = cgroup_quota()
-    return max(1, min(cores, math.ceil(quota)) if quota else cores)
-
-
-def cgroup_quota(root: str | os.PathLike[str] = "/sys/fs/cgroup") -> float | None:
-    """CPUs allowed by the cgroup quota (v2 ``cpu.max`` or v1 ``cpu.cfs_quota_us``), ``None`` when unlimited."""
-    root = Path(root)
-    try:
-        quota, _, period = (root / "cpu.max").read_text().strip().partition(" ")
-        return None if quota == "max" else int(quota) / int(period or 100000)
-    except (OSError, ValueError):
-        pass
-    try:
-        quota = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
-        period = int((root / "cpu" / "cpu.cfs_period_us").read_text())
-    except (OSError, ValueError):
-        return None
-    return quota / period if quota > 0 and period > 0 else None
 
 
 def omp_wait_policy() -> str:

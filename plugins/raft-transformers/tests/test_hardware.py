@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from raft_transformers import choose_dtype, configure_threads, cpu_bf16_flag, hardware, usable_cores
+from raft_transformers import choose_dtype, configure_threads, cpu_bf16_flag, hardware
 
 from raft_core.errors import RaftError
 
@@ -50,28 +50,6 @@ def test_bf16_without_hardware_is_kept_with_one_warning_line(monkeypatch, capsys
     assert choose_dtype("float32") == ("float32", choose_dtype("float32")[1])
     with pytest.raises(RaftError, match="unknown dtype 'fp8'"):
         choose_dtype("fp8")
-
-
-def test_cgroup_quota_v2_and_v1(tmp_path: Path) -> None:
-    (tmp_path / "cpu.max").write_text("150000 100000\n")
-    assert hardware.cgroup_quota(tmp_path) == 1.5
-    (tmp_path / "cpu.max").write_text("max 100000\n")
-    assert hardware.cgroup_quota(tmp_path) is None
-    (tmp_path / "cpu.max").unlink()
-    (tmp_path / "cpu").mkdir()
-    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("300000\n")
-    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
-    assert hardware.cgroup_quota(tmp_path) == 3.0
-    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
-    assert hardware.cgroup_quota(tmp_path) is None
-
-
-def test_usable_cores_is_capped_by_the_quota(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(hardware.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
-    monkeypatch.setattr(hardware, "cgroup_quota", lambda: 1.5)
-    assert usable_cores() == 2
-    monkeypatch.setattr(hardware, "cgroup_quota", lambda: None)
-    assert usable_cores() == 4
 
 
 def test_configure_threads_uses_the_usable_cores_unless_omp_says(monkeypatch: pytest.MonkeyPatch) -> None:
